@@ -1,0 +1,1 @@
+"""Vitrage: root cause analysis for clouds."""

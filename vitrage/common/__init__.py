@@ -1,0 +1,1 @@
+"""Constants, errors and small helpers shared by every package."""
