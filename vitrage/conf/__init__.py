@@ -4,10 +4,15 @@ from oslo_config import cfg
 from vitrage.conf import api
 from vitrage.conf import collector
 from vitrage.conf import consistency
+from vitrage.conf import database
 from vitrage.conf import datasources
 from vitrage.conf import entity_graph
+from vitrage.conf import paths
+from vitrage.conf import persistency
+from vitrage.conf import service
 
-_MODULES = (api, collector, consistency, datasources, entity_graph)
+_MODULES = (api, collector, consistency, database, datasources, entity_graph,
+            paths, persistency, service)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

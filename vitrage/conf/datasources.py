@@ -24,6 +24,11 @@ OPTS = [
                help='Seconds vitrage-graph waits for a collector to answer '
                     'get_all or get_changes before it retries on another '
                     'collector.'),
+    cfg.IntOpt('ping_timeout', default=10, min=1,
+               help='Seconds vitrage-graph waits for a collector to answer '
+                    'a ping before each get_all or get_changes (a call '
+                    'sent while no collector listens is lost, so the long '
+                    'call only goes to a collector known to be alive).'),
     cfg.IntOpt('rpc_retries', default=3, min=0,
                help='How many more times a timed-out get_all or '
                     'get_changes is tried.'),

@@ -7,7 +7,9 @@ from vitrage.datasources import loader
 
 def list_opts() -> list:
     """Every option group of Vitrage, datasource groups included."""
-    groups = [(module.GROUP, module.OPTS)
+    # A GROUP of None is [DEFAULT]; [database] is oslo.db's own options
+    # with Vitrage's default connection (vitrage.conf.database).
+    groups = [(module.GROUP or 'DEFAULT', module.OPTS)
               for module in vitrage_conf._MODULES]
     groups.extend(loader.all_datasource_opts())
     merged: dict = {}

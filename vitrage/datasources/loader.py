@@ -20,7 +20,8 @@ def driver_class(name: str) -> type[DriverBase]:
         inconsistent.
     """
     try:
-        manager = stevedore.DriverManager(NAMESPACE, name, invoke_on_load=False)
+        manager = stevedore.DriverManager(NAMESPACE, name,
+                                          invoke_on_load=False)
     except stevedore.exception.NoMatches:
         raise exceptions.DatasourceLoadError(
             'unknown datasource %r in [datasources] types (installed: %s)' % (

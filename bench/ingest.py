@@ -1,0 +1,175 @@
+"""bench/ingest: build the simulated cloud through the real path.
+
+A ``vitrage-collector`` process (separate, over RabbitMQ by default)
+answers the graph's first get_all; this process runs the real
+``GraphService`` and times how long the complete graph takes, how fast
+the processor applies entity events, and how much memory each vertex
+costs (RSS growth over the vertices built, edges included).
+
+    python bench/ingest.py                      # 1k, 10k, 100k
+    python bench/ingest.py --sizes 1000000      # one size per process
+    python bench/ingest.py --in-process         # kombu+memory, no broker
+
+Each size runs in a fresh process so memory figures do not mix. Prints
+one line per size and exits 0; nothing here asserts a time.
+"""
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+
+import psutil
+
+DEFAULT_SIZES = (1000, 10000, 100000)
+RABBIT = os.environ.get('VITRAGE_TEST_TRANSPORT_URL',
+                        'rabbit://guest:guest@127.0.0.1:5672/')
+
+
+def write_config(path: str, transport: str, sizes, suffix: str) -> None:
+    with open(path, 'w') as f:
+        f.write(textwrap.dedent('''\
+            [DEFAULT]
+            transport_url = {transport}
+            [datasources]
+            types = simulated
+            snapshots_interval = 3600
+            rpc_timeout = 600
+            [collector]
+            topic = bench_collector_{suffix}
+            [entity_graph]
+            events_topic = bench_events_{suffix}
+            topic = bench_graph_{suffix}
+            [simulated]
+            zones = {s.zones}
+            hosts_per_zone = {s.hosts_per_zone}
+            instances_per_host = {s.instances_per_host}
+            networks = {s.networks}
+            volume_ratio = {s.volume_ratio}
+            changes_interval = 3600
+            ''').format(transport=transport, s=sizes, suffix=suffix))
+
+
+def run_one(target: int, in_process: bool) -> dict:
+    """Build one cloud; returns the figures (runs in a child process)."""
+    from oslo_config import cfg
+    import oslo_messaging as messaging
+
+    from vitrage.collector.rpcapi import CollectorClient
+    from vitrage.datasources.simulated.cloud import sizes_for_vertices
+    from vitrage.graph.processor import Processor
+    from vitrage.graph import service as graph_service
+    from vitrage import service
+
+    sizes = sizes_for_vertices(target)
+    suffix = uuid.uuid4().hex[:8]
+    tmp = tempfile.mkdtemp(prefix='vitrage-bench-')
+    conf_file = os.path.join(tmp, 'vitrage.conf')
+    transport = 'kombu+memory:////' if in_process else RABBIT
+    write_config(conf_file, transport, sizes, suffix)
+    conf = service.prepare_service(['--config-file', conf_file],
+                                   conf=cfg.CONF,
+                                   setup_logging=bool(
+                                       os.environ.get('BENCH_DEBUG')))
+    collector_proc = None
+    collector = None
+    if in_process:
+        from vitrage.collector.service import Collector
+        collector = Collector(conf)
+        collector.start()
+    else:
+        collector_proc = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable),
+                          'vitrage-collector'), '--config-file', conf_file],
+            stdout=open(os.path.join(tmp, 'collector.log'), 'w'),
+            stderr=subprocess.STDOUT)
+    pinger = CollectorClient(conf, messaging.get_rpc_transport(conf))
+    deadline = time.time() + 60
+    while True:     # the collector process is up before the clock starts
+        try:
+            pinger.ping({}, timeout=2)
+            break
+        except messaging.MessagingTimeout:
+            if time.time() > deadline:
+                raise
+    proc_time = [0.0]
+    original = Processor.process_events
+
+    def timed(self, events):
+        t = time.perf_counter()
+        try:
+            return original(self, events)
+        finally:
+            proc_time[0] += time.perf_counter() - t
+    Processor.process_events = timed
+    gc.collect()
+    rss0 = psutil.Process().memory_info().rss
+    graph = graph_service.GraphService(conf)
+    t0 = time.perf_counter()
+    graph.start()
+    if not graph.wait_ready(600):
+        raise RuntimeError('graph not ready; see %s' % tmp)
+    elapsed = time.perf_counter() - t0
+    vertices = graph.graph.num_vertices()
+    edges = graph.graph.num_edges()
+    events = graph.processor.stats['events']
+    gc.collect()
+    rss1 = psutil.Process().memory_info().rss
+    graph.terminate()
+    if collector is not None:
+        collector.stop()
+    if collector_proc is not None:
+        collector_proc.terminate()
+        collector_proc.wait(30)
+    return {
+        'target': target, 'vertices': vertices, 'edges': edges,
+        'events': events, 'seconds_to_complete_graph': round(elapsed, 2),
+        'end_to_end_events_per_s': round(events / elapsed),
+        'processor_events_per_s': round(events / proc_time[0]),
+        'peak_rss_mib': round(resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss / 1024),
+        'bytes_per_vertex': round((rss1 - rss0) / max(vertices, 1)),
+        'transport': 'kombu+memory' if in_process else 'rabbit',
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sizes', type=int, nargs='*',
+                        default=list(DEFAULT_SIZES))
+    parser.add_argument('--in-process', action='store_true')
+    parser.add_argument('--child', type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_one(args.child, args.in_process)))
+        return
+    print('machine: %d cores, %.1f GiB, python %s' % (
+        os.cpu_count(), psutil.virtual_memory().total / 2 ** 30,
+        sys.version.split()[0]))
+    for size in args.sizes:
+        cmd = [sys.executable, __file__, '--child', str(size)]
+        if args.in_process:
+            cmd.append('--in-process')
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        lines = [line for line in out.stdout.splitlines()
+                 if line.startswith('{')]
+        if out.returncode != 0 or not lines:
+            print('size %d failed:\n%s' % (size, out.stderr[-3000:]))
+            continue
+        r = json.loads(lines[-1])
+        print('{target:>8} target: {vertices} vertices, {edges} edges, '
+              '{seconds_to_complete_graph} s to complete graph, '
+              '{end_to_end_events_per_s} events/s end to end, '
+              '{processor_events_per_s} events/s in the processor, '
+              'peak RSS {peak_rss_mib} MiB, {bytes_per_vertex} B/vertex '
+              '({transport})'.format(**r), flush=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,130 @@
+"""vitrage-all-in-one: every service in one process, embedded defaults.
+
+With no arguments: the in-memory transport (``kombu+memory:////``),
+SQLite in a local state directory, the ``simulated`` datasource (plus the
+demo static topology when it is installed), and the API on
+127.0.0.1:8999 without authentication. ``--config-file`` overrides any of
+these. The services are the same classes the distributed deployment runs,
+in threads.
+"""
+import os
+import signal
+import sys
+import threading
+
+from oslo_config import cfg
+from oslo_log import log
+
+from vitrage import conf as vitrage_conf
+from vitrage import service
+
+LOG = log.getLogger(__name__)
+
+
+def state_dir() -> str:
+    """Where the all-in-one keeps its state (SQLite database)."""
+    base = os.environ.get('XDG_STATE_HOME') or os.path.join(
+        os.path.expanduser('~'), '.local', 'state')
+    return os.path.join(base, 'vitrage')
+
+
+def _installed_etc(*parts: str) -> str | None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    for root in (os.path.join(sys.prefix, 'etc', 'vitrage'),
+                 os.path.join(here, '..', '..', 'etc', 'vitrage')):
+        path = os.path.normpath(os.path.join(root, *parts))
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def set_embedded_defaults(conf: cfg.ConfigOpts) -> None:
+    """The all-in-one's defaults; config files still override them."""
+    from oslo_messaging import opts as messaging_opts
+    # oslo.messaging registers transport_url only when a transport is
+    # made; register its [DEFAULT] options now so they can get defaults.
+    for group, opts in messaging_opts.list_opts():
+        if group in (None, 'DEFAULT'):
+            conf.register_opts(opts)
+    conf.set_default('transport_url', 'kombu+memory:////')
+    demo = _installed_etc('static_datasources')
+    types = ['simulated'] + (['static'] if demo else [])
+    conf.set_default('types', types, group='datasources')
+    conf.set_default('changes_interval', 10, group='datasources')
+    conf.set_default('auth_mode', 'noauth', group='api')
+    conf.set_default('host', '127.0.0.1', group='api')
+    conf.set_default('rpc_timeout', 60, group='datasources')
+    if 'state_path' in conf:
+        conf.set_default('state_path', state_dir())
+
+
+def build_conf(argv: list[str] | None = None) -> cfg.ConfigOpts:
+    conf = cfg.CONF
+    log.register_options(conf)
+    vitrage_conf.register_opts(conf)
+    set_embedded_defaults(conf)
+    conf = service.prepare_service(argv, conf=conf, default_config_files=[])
+    demo = _installed_etc('static_datasources')
+    if demo and 'static' in conf.datasources.types:
+        conf.set_default('directory', demo, group='static')
+    return conf
+
+
+class AllInOne:
+    """Collector, graph and API in threads of one process."""
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.conf = conf
+        self.collector = None
+        self.graph = None
+        self.api_server = None
+        self._api_thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from vitrage.collector.service import Collector
+        from vitrage.graph.service import GraphService
+        self.collector = Collector(self.conf)
+        self.collector.start()
+        self.graph = GraphService(self.conf)
+        self.graph.prepare()
+        self.graph.start()
+        self.api_server = self._start_api()
+
+    def _start_api(self):
+        import oslo_messaging as messaging
+
+        from vitrage.api import app as api_app
+        from vitrage.cmd import api as api_cmd
+        from vitrage.graph.rpcapi import GraphClient
+        client = GraphClient(self.conf,
+                             messaging.get_rpc_transport(self.conf))
+        application = api_app.build_app(self.conf, client)
+        server = api_cmd.serve(self.conf, application)
+        LOG.info('vitrage-api listening on http://%s:%d',
+                 self.conf.api.host, self.conf.api.port)
+        return server
+
+    def stop(self) -> None:
+        if self.api_server is not None:
+            self.api_server.shutdown()
+        if self.graph is not None:
+            self.graph.terminate()
+        if self.collector is not None:
+            self.collector.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    conf = build_conf(argv)
+    aio = AllInOne(conf)
+    stop = threading.Event()
+
+    def _signal(signum, frame):
+        stop.set()
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    aio.start()
+    print('Vitrage all-in-one: API on http://%s:%d (auth: %s). '
+          'Ctrl-C stops it.' % (conf.api.host, conf.api.port,
+                                conf.api.auth_mode), flush=True)
+    stop.wait()
+    aio.stop()

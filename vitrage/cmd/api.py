@@ -1,0 +1,92 @@
+"""vitrage-api: the REST API served by a threaded WSGI server.
+
+Listens on ``[api] host``:``[api] port`` (port 0 picks a free one, see
+``server.server_port``) until SIGTERM or SIGINT. Behind a production
+front end (Apache mod_wsgi, uWSGI) use :func:`vitrage.api.app.build_app`
+directly instead.
+"""
+import logging
+import signal
+import threading
+from typing import Any
+
+from oslo_config import cfg
+import oslo_messaging
+from werkzeug import serving
+
+from vitrage.api import app as api_app
+from vitrage.graph.rpcapi import GraphClient
+from vitrage import service
+
+LOG = logging.getLogger(__name__)
+
+
+class _QuietHandler(serving.WSGIRequestHandler):
+    """Request lines go to the debug log, not to stderr at INFO."""
+
+    def log_request(self, code: Any = '-', size: Any = '-') -> None:
+        LOG.debug('%s "%s" %s %s', self.address_string(),
+                  getattr(self, 'requestline', ''), code, size)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug('%s %s', self.address_string(), format % args)
+
+
+class ApiServer(serving.ThreadedWSGIServer):
+    """A WSGI server with a thread per request.
+
+    :meth:`start` serves in a background thread; :meth:`shutdown` stops
+    it and closes the socket.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, app: Any) -> None:
+        super().__init__(host, port, app, handler=_QuietHandler)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever,
+                                        name='vitrage-api', daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+def serve(conf: cfg.ConfigOpts, app: Any) -> ApiServer:
+    """Start serving ``app`` on ``[api] host``/``port`` in a thread.
+
+    :param conf: the configuration.
+    :param app: the WSGI application.
+    :returns: the running server; ``shutdown()`` stops it.
+    :raises OSError: the address cannot be bound.
+    """
+    server = ApiServer(conf.api.host, conf.api.port, app)
+    server.start()
+    LOG.info('vitrage-api listening on http://%s:%d%s', conf.api.host,
+             server.server_port, conf.api.url_prefix)
+    return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    conf = service.prepare_service(argv)
+    transport = oslo_messaging.get_rpc_transport(conf)
+    client = GraphClient(conf, transport)
+    server = serve(conf, api_app.build_app(conf, client))
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        LOG.info('vitrage-api stopping on signal %d', signum)
+        stop.set()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop.wait(1):
+        pass
+    server.shutdown()
+    transport.cleanup()
+    LOG.info('vitrage-api stopped')

@@ -1,0 +1,16 @@
+"""``vitrage-persistor``: write handled events and history to the database.
+"""
+import sys
+
+from vitrage.persistor import service as persistor_service
+from vitrage import service
+
+
+def main(argv: list[str] | None = None) -> None:
+    conf = service.prepare_service(argv)
+    persistor_service.build_manager(
+        conf, workers=conf.persistency.workers).run()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

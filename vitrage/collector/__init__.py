@@ -1,0 +1,1 @@
+"""vitrage-collector: runs datasource drivers for vitrage-graph."""

@@ -1,0 +1,51 @@
+"""``[persistency]``: the event log, snapshots and history retention.
+
+The persistor (``vitrage-persistor``) consumes the graph's handled events
+and history notifications from :data:`persistor_topic` and writes them to
+the database of ``[database] connection``. For messages to survive a
+persistor that dies, deployments on RabbitMQ set
+``[oslo_messaging_rabbit] amqp_durable_queues = true`` (or
+``rabbit_quorum_queue = true``).
+"""
+from oslo_config import cfg
+
+GROUP = 'persistency'
+
+OPTS = [
+    cfg.BoolOpt('enable_persistency', default=True,
+                help='Log every handled event and take graph snapshots, so '
+                     'that a standby graph recovers from the database. '
+                     'When false, a new graph starts empty and calls '
+                     'get_all on every datasource.'),
+    cfg.StrOpt('persistor_topic', default='vitrage_persistor',
+               help='Notification topic that vitrage-graph sends handled '
+                    'events, barriers and alarm history to, and that the '
+                    'persistors listen on.'),
+    cfg.IntOpt('workers', default=1, min=1,
+               help='Persistor worker processes per vitrage-persistor.'),
+    cfg.IntOpt('batch_size', default=1000, min=1,
+               help='Flush threshold of the persistor: it takes at most '
+                    'this many messages from the queue at once and writes '
+                    'their events in transactions of at most this many '
+                    'events. Messages are acknowledged only once their '
+                    'rows are committed.'),
+    cfg.IntOpt('batch_timeout_ms', default=100, min=1,
+               help='Milliseconds the persistor waits for a batch to fill '
+                    'before it writes what it has.'),
+    cfg.IntOpt('snapshot_interval', default=600, min=1,
+               help='Seconds between two graph snapshots; a snapshot older '
+                    'than this is not used for recovery.'),
+    cfg.IntOpt('snapshots_to_keep', default=3, min=1,
+               help='Graph snapshots kept by the purge; events older than '
+                    'the oldest kept snapshot are deleted.'),
+    cfg.IntOpt('alarm_history_ttl', default=30, min=1,
+               help='Days an ended alarm, causal edge or alarm change is '
+                    'kept in the history tables.'),
+    cfg.IntOpt('purge_interval', default=3600, min=0,
+               help='Seconds between two purges run by the persistor; 0 '
+                    'disables the periodic purge (vitrage-purge-data can '
+                    'still be run by hand or by cron).'),
+    cfg.IntOpt('stats_interval', default=60, min=0,
+               help='Seconds between two logs of the persistor counters; '
+                    '0 disables them.'),
+]

@@ -1,0 +1,1 @@
+"""Cinder entities: volumes and their attachments to instances."""

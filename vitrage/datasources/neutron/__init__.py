@@ -1,0 +1,1 @@
+"""Neutron entities: networks and the ports of compute instances."""

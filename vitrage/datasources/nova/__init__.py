@@ -1,0 +1,1 @@
+"""Nova entities: availability zones, compute hosts and instances."""

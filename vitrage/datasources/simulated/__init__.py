@@ -1,0 +1,1 @@
+"""A deterministic simulated OpenStack cloud, for demos and benchmarks."""

@@ -1,0 +1,1 @@
+"""Entities and relationships described by operators in YAML files."""

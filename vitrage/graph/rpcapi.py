@@ -1,0 +1,333 @@
+"""The RPC API between vitrage-api and vitrage-graph.
+
+:class:`GraphClient` (used by vitrage-api) and :class:`GraphEndpoint`
+(served by vitrage-graph on ``[entity_graph] topic``) share
+:data:`API_VERSION` and one method per call, with the same names and
+arguments; a unit test holds them together.
+
+Errors travel back as data, not as remote exceptions: the endpoint
+answers ``{"result": ...}`` or ``{"error": {"code": int, "description":
+str, "detail": str}}`` with an HTTP status code, and the client turns an
+error back into :class:`GraphError`. The request context is a dict
+``{"user_id", "project_id", "roles", "is_admin", "require_ready"}``; with
+``require_ready`` (the client sets it from ``[api] check_graph_ready``)
+the endpoint answers 503 while the graph is initialising, so the API's
+readiness gate costs no extra round trip.
+
+History: 1.0 - topology, resources (list, show, count), status.
+"""
+from collections.abc import Callable
+import logging
+from typing import Any
+from typing import Protocol
+
+from oslo_config import cfg
+import oslo_messaging
+
+from vitrage.common.exceptions import BadRequest
+from vitrage.common.exceptions import NotFound
+from vitrage.common.exceptions import VitrageError
+from vitrage.graph.driver import EntityGraph
+from vitrage.graph import views
+
+LOG = logging.getLogger(__name__)
+
+API_VERSION = '1.0'
+
+NOT_READY = 'vitrage-graph is not ready'
+NOT_AVAILABLE = 'vitrage-graph is not available'
+STATUS_TIMEOUT = 5
+"""Seconds ``get_status`` waits for an answer (rest-api-v1.md 4.24)."""
+
+
+class GraphError(VitrageError):
+    """vitrage-graph refused or failed a request.
+
+    :ivar code: the HTTP status the API should answer with.
+    :ivar description: the message for the caller.
+    :ivar detail: what exactly went wrong, when it adds to description.
+    """
+
+    def __init__(self, code: int, description: str,
+                 detail: str | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.detail = detail
+
+
+class GraphUnavailable(GraphError):
+    """vitrage-graph did not answer (timeout, unreachable)."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(503, NOT_AVAILABLE, detail)
+
+
+class GraphHolder(Protocol):
+    """What :class:`GraphEndpoint` needs from the graph service."""
+
+    graph: EntityGraph
+    lock: Any  # threading.Lock or RLock, held while reading the graph
+
+    def is_ready(self) -> bool:
+        ...
+
+
+class GraphClient:
+    """Client side of the graph RPC API (one call per API request).
+
+    :param conf: the configuration (``[entity_graph] topic``, ``[api]
+        graph_rpc_timeout`` and ``check_graph_ready``).
+    :param transport: an oslo.messaging RPC transport.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts,
+                 transport: oslo_messaging.Transport) -> None:
+        self._require_ready = conf.api.check_graph_ready
+        target = oslo_messaging.Target(topic=conf.entity_graph.topic,
+                                       version=API_VERSION)
+        self._client = oslo_messaging.get_rpc_client(
+            transport, target, timeout=conf.api.graph_rpc_timeout)
+        self._status_client = self._client.prepare(
+            timeout=min(STATUS_TIMEOUT, conf.api.graph_rpc_timeout))
+
+    def _call(self, ctx: dict, method: str, client: Any = None,
+              **kwargs: Any) -> Any:
+        context = dict(ctx)
+        context['require_ready'] = self._require_ready
+        try:
+            answer = (client or self._client).call(context, method,
+                                                   **kwargs)
+        except oslo_messaging.MessagingTimeout as exc:
+            raise GraphUnavailable('no answer to %s: %s' % (method, exc))
+        except oslo_messaging.RemoteError as exc:
+            LOG.error('vitrage-graph failed %s: %s', method, exc)
+            raise GraphError(500, 'vitrage-graph failed to answer %s'
+                             % method, str(exc.value))
+        except oslo_messaging.MessagingException as exc:
+            raise GraphUnavailable('%s: %s' % (method, exc))
+        if not isinstance(answer, dict):
+            raise GraphError(500, 'Unexpected answer from vitrage-graph to '
+                             '%s' % method)
+        if 'error' in answer:
+            error = answer['error']
+            raise GraphError(error.get('code', 500),
+                             error.get('description', 'Unknown error'),
+                             error.get('detail'))
+        return answer.get('result')
+
+    def get_topology(self, ctx: dict, graph_type: str | None,
+                     depth: int | None, query: str | None,
+                     root: str | None, all_tenants: bool) -> dict:
+        """The entity graph or a walk of it (rest-api-v1.md 4.3).
+
+        :param ctx: the caller's request context.
+        :param graph_type: ``graph`` or ``tree``.
+        :param depth: hop limit from ``root``, or None.
+        :param query: vertex filter (JSON string), or None.
+        :param root: vitrage_id to start from, or None for the cluster.
+        :param all_tenants: every project's vertices (admin only).
+        :returns: node-link (5.1) or tree (5.2) dict.
+        :raises GraphError: 400 bad parameter or query, 403 graph with
+            depth but no root, 404 unknown root or not a tree, 503 not
+            ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'get_topology', graph_type=graph_type,
+                          depth=depth, query=query, root=root,
+                          all_tenants=all_tenants)
+
+    def list_resources(self, ctx: dict, resource_type: str | None,
+                       all_tenants: bool, query: str | None) -> list:
+        """Resource vertices visible to the caller (rest-api-v1.md 4.4).
+
+        :param ctx: the caller's request context.
+        :param resource_type: only this ``vitrage_type``, or None.
+        :param all_tenants: every project's resources (admin only).
+        :param query: vertex filter (JSON string), or None.
+        :returns: a list of property dicts.
+        :raises GraphError: 400 bad query, 503 not ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'list_resources',
+                          resource_type=resource_type,
+                          all_tenants=all_tenants, query=query)
+
+    def show_resource(self, ctx: dict, vitrage_id: str) -> dict:
+        """One resource vertex (rest-api-v1.md 4.5).
+
+        :param ctx: the caller's request context.
+        :param vitrage_id: the resource's vitrage_id.
+        :returns: its property dict.
+        :raises GraphError: 404 unknown or not visible, 503 not ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'show_resource', vitrage_id=vitrage_id)
+
+    def count_resources(self, ctx: dict, resource_type: str | None,
+                        all_tenants: bool, query: str | None,
+                        group_by: str | None) -> dict:
+        """Resource counts per value of a property (rest-api-v1.md 4.6).
+
+        :param ctx: the caller's request context.
+        :param resource_type: only this ``vitrage_type``, or None.
+        :param all_tenants: every project's resources (admin only).
+        :param query: vertex filter (JSON string), or None.
+        :param group_by: property to group by (None: ``vitrage_type``).
+        :returns: ``{value: count}``.
+        :raises GraphError: 400 bad query, 503 not ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'count_resources',
+                          resource_type=resource_type,
+                          all_tenants=all_tenants, query=query,
+                          group_by=group_by)
+
+    def get_status(self, ctx: dict) -> dict:
+        """Whether vitrage-graph is up and initialised (4.24).
+
+        Waits at most :data:`STATUS_TIMEOUT` seconds.
+
+        :param ctx: the caller's request context.
+        :returns: ``{"reason": "OK"}``.
+        :raises GraphError: 503 ``vitrage-graph is not ready``.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'get_status', client=self._status_client)
+
+
+class GraphEndpoint:
+    """Server side of the graph RPC API, run by vitrage-graph.
+
+    :param holder: the graph service's state: ``graph`` (the
+        :class:`EntityGraph`), ``lock`` (held while reading it) and
+        ``is_ready()``.
+    """
+
+    target = oslo_messaging.Target(version=API_VERSION)
+
+    def __init__(self, holder: GraphHolder) -> None:
+        self._holder = holder
+
+    def _answer(self, ctx: dict, failure: str,
+                view: Callable[..., Any], **kwargs: Any) -> dict:
+        if ctx.get('require_ready', True) and not self._holder.is_ready():
+            return _error(503, NOT_READY)
+        caller = _caller(ctx)
+        try:
+            with self._holder.lock:
+                return {'result': view(self._holder.graph, caller,
+                                       **kwargs)}
+        except NotFound as exc:
+            LOG.debug('%s %s', failure, exc)
+            return _error(404, failure, str(exc))
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        except views.Forbidden as exc:
+            return _error(403, str(exc))
+        except Exception as exc:
+            # One bad request must not take the graph service down: log
+            # it and answer it; the next request is served as usual.
+            LOG.exception('%s (request %s)', failure, kwargs)
+            return _error(500, failure, '%s: %s' % (type(exc).__name__,
+                                                    exc))
+
+    def get_topology(self, ctx: dict, graph_type: str | None,
+                     depth: int | None, query: str | None,
+                     root: str | None, all_tenants: bool) -> dict:
+        """See :meth:`GraphClient.get_topology`.
+
+        :param ctx: the caller's request context.
+        :param graph_type: ``graph`` or ``tree``.
+        :param depth: hop limit from ``root``, or None.
+        :param query: vertex filter (JSON string), or None.
+        :param root: vitrage_id to start from, or None for the cluster.
+        :param all_tenants: every project's vertices.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to get topology.', views.topology,
+                            graph_type=graph_type, depth=depth, query=query,
+                            root=root, all_tenants=all_tenants)
+
+    def list_resources(self, ctx: dict, resource_type: str | None,
+                       all_tenants: bool, query: str | None) -> dict:
+        """See :meth:`GraphClient.list_resources`.
+
+        :param ctx: the caller's request context.
+        :param resource_type: only this ``vitrage_type``, or None.
+        :param all_tenants: every project's resources.
+        :param query: vertex filter (JSON string), or None.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to list resources.',
+                            views.list_resources,
+                            resource_type=resource_type,
+                            all_tenants=all_tenants, query=query)
+
+    def show_resource(self, ctx: dict, vitrage_id: str) -> dict:
+        """See :meth:`GraphClient.show_resource`.
+
+        :param ctx: the caller's request context.
+        :param vitrage_id: the resource's vitrage_id.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to show resource.',
+                            views.show_resource, vitrage_id=vitrage_id)
+
+    def count_resources(self, ctx: dict, resource_type: str | None,
+                        all_tenants: bool, query: str | None,
+                        group_by: str | None) -> dict:
+        """See :meth:`GraphClient.count_resources`.
+
+        :param ctx: the caller's request context.
+        :param resource_type: only this ``vitrage_type``, or None.
+        :param all_tenants: every project's resources.
+        :param query: vertex filter (JSON string), or None.
+        :param group_by: property to group by.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to get resource count.',
+                            views.count_resources,
+                            resource_type=resource_type,
+                            all_tenants=all_tenants, query=query,
+                            group_by=group_by)
+
+    def get_status(self, ctx: dict) -> dict:
+        """See :meth:`GraphClient.get_status`.
+
+        :param ctx: the caller's request context.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        if not self._holder.is_ready():
+            return _error(503, NOT_READY)
+        return {'result': {'reason': 'OK'}}
+
+
+def _caller(ctx: dict) -> dict:
+    roles = ctx.get('roles') or []
+    return {'user_id': ctx.get('user_id'),
+            'project_id': ctx.get('project_id'),
+            'roles': list(roles),
+            'is_admin': bool(ctx.get('is_admin'))}
+
+
+def _error(code: int, description: str, detail: str | None = None) -> dict:
+    error: dict[str, Any] = {'code': code, 'description': description}
+    if detail:
+        error['detail'] = detail
+    return {'error': error}
+
+
+def get_server(conf: cfg.ConfigOpts, transport: oslo_messaging.Transport,
+               holder: GraphHolder, server: str) -> Any:
+    """An RPC server answering the graph API (not started).
+
+    :param conf: the configuration (``[entity_graph] topic``).
+    :param transport: an oslo.messaging RPC transport.
+    :param holder: the graph service state (see :class:`GraphEndpoint`).
+    :param server: this server's name (e.g. the host name).
+    """
+    target = oslo_messaging.Target(topic=conf.entity_graph.topic,
+                                   server=server)
+    return oslo_messaging.get_rpc_server(
+        transport, target, [GraphEndpoint(holder)], executor='threading')

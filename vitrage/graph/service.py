@@ -1,0 +1,374 @@
+"""vitrage-graph: the entity graph, its processor and its timers.
+
+Lifecycle (style.md item 7): :meth:`GraphService.prepare` builds the
+graph (later issues restore it from a snapshot and replay the log),
+:meth:`GraphService.start` starts the events listener, the coordinator,
+the RPC server for the API and the periodic tasks, and
+:meth:`GraphService.terminate` stops them. The parts are made by small
+``construct_*`` methods that tests and the all-in-one can override.
+"""
+import gc
+import threading
+import time
+import uuid
+
+import cotyledon
+from futurist import periodics
+from oslo_config import cfg
+from oslo_log import log
+import oslo_messaging as messaging
+
+from vitrage.collector import rpcapi as collector_rpcapi
+from vitrage.common.constants import DatasourceAction
+from vitrage.common.constants import UpdateMethod
+from vitrage.common import timeutils
+from vitrage.datasources.base import DriverBase
+from vitrage.datasources.base import TransformerBase
+from vitrage.datasources import loader
+from vitrage.graph.coordinator import EventCoordinator
+from vitrage.graph.coordinator import Work
+from vitrage.graph.driver import EntityGraph
+from vitrage.graph.processor import Processor
+from vitrage.graph import rpcapi as graph_rpcapi
+from vitrage.graph.states import StateNormalizer
+
+LOG = log.getLogger(__name__)
+
+#: Young-generation threshold of the cyclic garbage collector. The
+#: default (700) makes collections run every few events while a large
+#: graph loads, which halves the processor's rate at 100k vertices.
+GC_THRESHOLD = (50000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Collect less often: the graph is millions of long-lived dicts."""
+    gc.set_threshold(*GC_THRESHOLD)
+
+
+def freeze_graph_memory() -> None:
+    """Move what exists now (the loaded graph) out of the collector's
+    sight, so later collections do not traverse it again and again.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+class EventsEndpoint:
+    """Takes the entity-event batches collectors send and acknowledges a
+    message only once its events have been applied.
+    """
+
+    def __init__(self, service: 'GraphService') -> None:
+        self.service = service
+
+    def info(self, ctxt: dict, publisher_id: str, event_type: str,
+             payload: dict, metadata: dict):
+        """Apply one batch.
+
+        :param payload: ``{"request_id", "datasource", "index",
+            "events": [...]}``.
+        :raises: nothing; a malformed message is logged and dropped.
+        """
+        if event_type != collector_rpcapi.EVENTS_TYPE or \
+                not isinstance(payload, dict) or \
+                not isinstance(payload.get('events'), list):
+            LOG.error('dropping a malformed message on the events topic '
+                      '(event type %r)', event_type)
+            return messaging.NotificationResult.HANDLED
+        work = Work(events=payload['events'],
+                    request_id=payload.get('request_id'))
+        self.service.coordinator.submit(work)
+        work.done.wait()
+        return messaging.NotificationResult.HANDLED
+
+
+class GraphService:
+    """The active graph's parts, runnable in a service process or in a
+    thread of the all-in-one.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.conf = conf
+        self.lock = threading.RLock()
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self.driver_classes: dict[str, type[DriverBase]] = \
+            loader.enabled_classes(conf)
+        self.graph = self.construct_graph()
+        self.processor = self.construct_processor()
+        self.coordinator = EventCoordinator(self.processor.process_events,
+                                            self.lock)
+        self.collector_client: collector_rpcapi.CollectorClient | None = None
+        self._collector_server: dict[str, str | None] = {}
+        self._tokens: dict[str, str | None] = {}
+        self._listener = None
+        self._rpc_server = None
+        self._periodic: periodics.PeriodicWorker | None = None
+        self._threads: list[threading.Thread] = []
+        self.stats = {'get_all': 0, 'get_changes': 0, 'rpc_failures': 0}
+
+    # -- composition root ---------------------------------------------
+    def construct_graph(self) -> EntityGraph:
+        return EntityGraph()
+
+    def construct_transformers(self) -> dict[str, TransformerBase]:
+        transformers = {}
+        for name, cls in self.driver_classes.items():
+            vitrage_type = cls.entity_types[0] if cls.entity_types else name
+            transformers[name] = cls.transformer_class(self.conf,
+                                                       vitrage_type)
+        return transformers
+
+    def construct_states(self) -> StateNormalizer:
+        types = frozenset(t for name, cls in self.driver_classes.items()
+                          if name != 'static' for t in cls.entity_types)
+        return StateNormalizer(
+            self.conf.entity_graph.datasources_values_dir, types)
+
+    def construct_processor(self) -> Processor:
+        return Processor(self.graph, self.construct_transformers(),
+                         self.construct_states())
+
+    def construct_rpc_transport(self) -> messaging.Transport:
+        return messaging.get_rpc_transport(self.conf)
+
+    def construct_notification_transport(self) -> messaging.Transport:
+        return messaging.get_notification_transport(self.conf)
+
+    # -- lifecycle ----------------------------------------------------
+    def is_ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    def prepare(self) -> None:
+        """Build the graph before serving (a fresh start for now)."""
+
+    def start(self) -> None:
+        """Start listening, serving the API and the timers."""
+        conf = self.conf
+        self._stopping.clear()
+        tune_gc()
+        self.coordinator.start()
+        rpc_transport = self.construct_rpc_transport()
+        ntransport = self.construct_notification_transport()
+        self.collector_client = collector_rpcapi.CollectorClient(
+            conf, rpc_transport)
+        self._listener = messaging.get_notification_listener(
+            ntransport,
+            [messaging.Target(topic=conf.entity_graph.events_topic)],
+            [EventsEndpoint(self)], executor='threading',
+            allow_requeue=True)
+        self._listener.start()
+        self._rpc_server = graph_rpcapi.get_server(conf, rpc_transport,
+                                                   self, conf.host)
+        self._rpc_server.start()
+        thread = threading.Thread(target=self._initial_load,
+                                  name='graph-initial-load', daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def terminate(self) -> None:
+        self._stopping.set()
+        if self._periodic is not None:
+            self._periodic.stop()
+            self._periodic.wait()
+            self._periodic = None
+        for server in (self._rpc_server, self._listener):
+            if server is not None:
+                server.stop()
+                server.wait()
+        self._rpc_server = self._listener = None
+        self.coordinator.stop()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    # -- loading ------------------------------------------------------
+    def _initial_load(self) -> None:
+        names = sorted(self.driver_classes)
+        delay = 1.0
+        while not self._stopping.is_set():
+            if self.get_all(names, DatasourceAction.INIT_SNAPSHOT):
+                break
+            LOG.warning('initial get_all failed; retrying in %.0fs', delay)
+            self._stopping.wait(delay)
+            delay = min(delay * 2, 30)
+        if self._stopping.is_set():
+            return
+        freeze_graph_memory()
+        self._ready.set()
+        LOG.info('graph ready: %d vertices, %d edges',
+                 self.graph.num_vertices(), self.graph.num_edges())
+        self._start_periodics()
+
+    def get_all(self, names: list[str],
+                action: str = DatasourceAction.SNAPSHOT) -> bool:
+        """Sample the named datasources and wait until their events have
+        been applied; then delete what they no longer report.
+
+        :returns: False when no collector answered in time.
+        """
+        if not names:
+            return True
+        self.stats['get_all'] += 1
+        reply = self._call_collectors(
+            lambda rid, server: self.collector_client.get_all(
+                {}, names, rid, action=action, server=server), None)
+        if reply is None:
+            return False
+        self._settle(reply)
+        return True
+
+    def get_changes(self, names: list[str]) -> bool:
+        """Poll the named pull datasources for changes.
+
+        :returns: False when no collector answered in time.
+        """
+        if not names:
+            return True
+        self.stats['get_changes'] += 1
+        server = self._collector_server.get(names[0])
+        tokens = {name: self._tokens.get(name) for name in names}
+        reply = self._call_collectors(
+            lambda rid, srv: self.collector_client.get_changes(
+                {}, names, rid, tokens, server=srv), server)
+        if reply is None:
+            return False
+        self._settle(reply)
+        return True
+
+    def _live_collector(self, preferred: str | None) -> str | None:
+        """A collector that answers a ping: the preferred one if alive."""
+        timeout = self.conf.datasources.ping_timeout
+        for server in ([preferred] if preferred else []) + [None]:
+            try:
+                return self.collector_client.ping(
+                    {}, server=server, timeout=timeout)['server']
+            except messaging.MessagingTimeout:
+                continue
+        return None
+
+    def _call_collectors(self, call, server: str | None) -> dict | None:
+        retries = self.conf.datasources.rpc_retries
+        for attempt in range(retries + 1):
+            if self._stopping.is_set():
+                return None
+            server = self._live_collector(server)
+            if server is None:
+                self.stats['rpc_failures'] += 1
+                LOG.warning('no collector answers on topic %s (attempt %d '
+                            'of %d)', self.conf.collector.topic,
+                            attempt + 1, retries + 1)
+                continue
+            request_id = uuid.uuid4().hex
+            try:
+                reply = call(request_id, server)
+            except messaging.MessagingTimeout:
+                self.stats['rpc_failures'] += 1
+                LOG.warning('collector %s did not answer (attempt %d of '
+                            '%d)', server, attempt + 1, retries + 1)
+                self.coordinator.forget(request_id)
+                server = None  # any live collector will do now
+                continue
+            expected = sum(r['batches']
+                           for r in reply['datasources'].values())
+            if not self.coordinator.wait_for_batches(
+                    request_id, expected,
+                    self.conf.datasources.rpc_timeout):
+                LOG.error('request %s: only %d of %d batches arrived',
+                          request_id,
+                          self.coordinator.processed_batches(request_id),
+                          expected)
+            self.coordinator.forget(request_id)
+            for name, error in reply.get('errors', {}).items():
+                LOG.error('collector %s: datasource %s failed: %s',
+                          reply.get('server'), name, error)
+            return reply
+        return None
+
+    def _settle(self, reply: dict) -> None:
+        server = reply.get('server')
+        for name, result in reply['datasources'].items():
+            self._collector_server[name] = server
+            self._tokens[name] = result.get('token')
+            cls = self.driver_classes.get(name)
+            if result.get('reseeded') and cls is not None \
+                    and cls.deletes_vanished:
+                sampled_at = result['sampled_at']
+                self.coordinator.run_sync(
+                    lambda n=name, t=sampled_at:
+                        self.processor.delete_outdated(n, t), high=False)
+
+    # -- periodic tasks -----------------------------------------------
+    def _changes_interval(self, name: str) -> int:
+        try:
+            return int(self.conf[name].changes_interval)
+        except (cfg.NoSuchOptError, cfg.NoSuchGroupError, KeyError,
+                AttributeError):
+            return self.conf.datasources.changes_interval
+
+    def _start_periodics(self) -> None:
+        conf = self.conf
+        tasks = []
+        names = sorted(self.driver_classes)
+
+        @periodics.periodic(spacing=conf.datasources.snapshots_interval)
+        def snapshot_all():
+            self.get_all(names)
+        tasks.append((snapshot_all, (), {}))
+
+        by_interval: dict[int, list[str]] = {}
+        for name, cls in self.driver_classes.items():
+            if cls.update_method == UpdateMethod.PULL:
+                by_interval.setdefault(self._changes_interval(name),
+                                       []).append(name)
+        for interval, group in sorted(by_interval.items()):
+            def poll(group=sorted(group)):
+                self.get_changes(group)
+            tasks.append((periodics.periodic(spacing=interval)(poll),
+                          (), {}))
+
+        @periodics.periodic(spacing=conf.consistency.consistency_interval)
+        def consistency():
+            self.run_consistency()
+        tasks.append((consistency, (), {}))
+
+        self._periodic = periodics.PeriodicWorker(tasks)
+        thread = threading.Thread(target=self._periodic.start,
+                                  name='graph-periodics', daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def run_consistency(self) -> int:
+        """Remove vertices deleted longer than ``min_time_to_delete``."""
+        horizon = timeutils.format_sample(timeutils.utcnow()) if \
+            self.conf.consistency.min_time_to_delete == 0 else \
+            time.strftime(timeutils.SAMPLE_FORMAT, time.gmtime(
+                time.time() - self.conf.consistency.min_time_to_delete))
+        return self.coordinator.run_sync(
+            lambda: self.processor.remove_deleted(horizon), high=False)
+
+
+class GraphWorker(cotyledon.Service):
+    """The vitrage-graph service process."""
+
+    name = 'GraphService'
+
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
+        super().__init__(worker_id)
+        self.conf = conf
+        self.service: GraphService | None = None
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        self.service = GraphService(self.conf)
+        self.service.prepare()
+        self.service.start()
+        self._stopped.wait()
+
+    def terminate(self) -> None:
+        if self.service is not None:
+            self.service.terminate()
+        self._stopped.set()

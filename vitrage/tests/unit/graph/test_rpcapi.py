@@ -1,0 +1,231 @@
+"""The graph RPC API: client/endpoint pairing, error and readiness data."""
+import inspect
+import threading
+
+import oslo_messaging
+import pytest
+
+from vitrage.graph import rpcapi
+from vitrage.graph import views
+from vitrage.tests.unit.graph import sample_graph
+
+
+class Holder:
+    """The graph service state the endpoint needs."""
+
+    def __init__(self, ready: bool = True) -> None:
+        self.graph = sample_graph.build()
+        self.lock = threading.Lock()
+        self.ready = ready
+
+    def is_ready(self) -> bool:
+        return self.ready
+
+
+def public_methods(cls: type) -> dict:
+    return {name: member for name, member in vars(cls).items()
+            if inspect.isfunction(member) and not name.startswith('_')}
+
+
+def test_every_client_method_has_an_endpoint_twin():
+    client = public_methods(rpcapi.GraphClient)
+    endpoint = public_methods(rpcapi.GraphEndpoint)
+    assert set(client) == set(endpoint)
+    assert {'get_topology', 'list_resources', 'show_resource',
+            'count_resources', 'get_status'} <= set(client)
+    for name in client:
+        c = inspect.signature(client[name]).parameters
+        e = inspect.signature(endpoint[name]).parameters
+        assert list(c) == list(e), name
+        assert [p.default for p in c.values()] == \
+            [p.default for p in e.values()], name
+        assert ':param' in inspect.getdoc(client[name]), name
+        assert ':raises' in inspect.getdoc(client[name]), name
+        assert ':raises' in inspect.getdoc(endpoint[name]), name
+
+
+def test_endpoint_and_client_share_the_version():
+    assert rpcapi.GraphEndpoint.target.version == rpcapi.API_VERSION
+
+
+CTX = {'user_id': 'u', 'project_id': 'p1', 'roles': ['admin'],
+       'is_admin': True, 'require_ready': True}
+
+
+def test_endpoint_answers_with_results():
+    endpoint = rpcapi.GraphEndpoint(Holder())
+    answer = endpoint.show_resource(CTX, 'host1')
+    assert answer['result']['id'] == 'compute-1'
+    answer = endpoint.count_resources(CTX, None, True, None, None)
+    assert answer == {'result': {'openstack.cluster': 1, 'nova.zone': 1,
+                                 'nova.host': 2, 'nova.instance': 3}}
+    answer = endpoint.list_resources(CTX, 'nova.host', False, None)
+    assert {r['vitrage_id'] for r in answer['result']} == {'host1',
+                                                           'host2'}
+    answer = endpoint.get_topology(CTX, 'graph', None, None, None, True)
+    assert len(answer['result']['nodes']) == 10
+    assert endpoint.get_status(CTX) == {'result': {'reason': 'OK'}}
+
+
+def test_errors_are_data():
+    endpoint = rpcapi.GraphEndpoint(Holder())
+    assert endpoint.show_resource(CTX, 'nope') == {'error': {
+        'code': 404, 'description': 'Failed to show resource.',
+        'detail': "No resource with vitrage_id 'nope'"}}
+    error = endpoint.get_topology(CTX, 'graph', 2, None, None, False)
+    assert error == {'error': {
+        'code': 403,
+        'description': "Graph-type 'graph' requires a 'root' with 'depth'"}}
+    error = endpoint.list_resources(CTX, None, False, '{"bad"')['error']
+    assert error['code'] == 400
+    assert error['description'].startswith('Invalid query')
+    error = endpoint.get_topology(CTX, 'tree', None, None, None, True)
+    assert error['error']['code'] == 404
+    assert error['error']['description'] == 'Failed to get topology.'
+    assert 'not a tree' in error['error']['detail']
+
+
+def test_unexpected_failure_is_a_500_and_the_next_call_works(
+        monkeypatch):
+    holder = Holder()
+    endpoint = rpcapi.GraphEndpoint(holder)
+    error = endpoint.count_resources(CTX, None, True, None, ['not', 'str'])
+    assert error['error']['code'] == 400
+
+    def broken(*args, **kwargs):
+        raise KeyError('vitrage_id')
+    monkeypatch.setattr(views, 'topology', broken)
+    error = endpoint.get_topology(CTX, 'graph', None, None, None, True)
+    assert error['error']['code'] == 500
+    assert 'KeyError' in error['error']['detail']
+    assert not holder.lock.locked()
+    assert error['error']['description'] == 'Failed to get topology.'
+    assert endpoint.show_resource(CTX, 'host2')['result']['id'] == \
+        'compute-2'
+
+
+def test_not_ready_graph_answers_503():
+    holder = Holder(ready=False)
+    endpoint = rpcapi.GraphEndpoint(holder)
+    expected = {'error': {'code': 503,
+                          'description': 'vitrage-graph is not ready'}}
+    assert endpoint.get_status(CTX) == expected
+    assert endpoint.show_resource(CTX, 'host1') == expected
+    # The API may ask for an answer anyway ([api] check_graph_ready off).
+    relaxed = dict(CTX, require_ready=False)
+    assert endpoint.show_resource(relaxed, 'host1')['result']['id'] == \
+        'compute-1'
+    assert endpoint.get_status(relaxed) == expected
+    holder.ready = True
+    assert endpoint.get_status(CTX) == {'result': {'reason': 'OK'}}
+
+
+def test_endpoint_reads_under_the_lock():
+    holder = Holder()
+    seen = []
+
+    class Graph(type(holder.graph)):
+        def get_vertex(self, vertex_id):
+            seen.append(holder.lock.locked())
+            return super().get_vertex(vertex_id)
+    holder.graph = Graph('g', holder.graph.networkx)
+    rpcapi.GraphEndpoint(holder).show_resource(CTX, 'host1')
+    assert seen == [True]
+    assert not holder.lock.locked()
+
+
+def test_caller_context_is_normalised():
+    holder = Holder()
+    contexts = []
+    endpoint = rpcapi.GraphEndpoint(holder)
+
+    def view(graph, ctx):
+        contexts.append(ctx)
+        return None
+    endpoint._answer({'project_id': 'p', 'roles': None,
+                      'require_ready': True}, 'Failed.', view)
+    assert contexts == [{'user_id': None, 'project_id': 'p', 'roles': [],
+                         'is_admin': False}]
+
+
+class FakeRPCClient:
+    def __init__(self, answer=None, exc=None):
+        self.answer = answer
+        self.exc = exc
+        self.calls = []
+
+    def call(self, ctx, method, **kwargs):
+        self.calls.append((ctx, method, kwargs))
+        if self.exc is not None:
+            raise self.exc
+        return self.answer
+
+
+@pytest.fixture
+def client(conf):
+    transport = oslo_messaging.get_rpc_transport(conf, url='fake:/')
+    yield rpcapi.GraphClient(conf, transport)
+    transport.cleanup()
+
+
+def test_client_unwraps_results_and_sends_readiness(client, conf):
+    fake = FakeRPCClient({'result': {'a': 1}})
+    client._client = fake
+    ctx = {'user_id': 'u', 'project_id': 'p', 'roles': [],
+           'is_admin': False}
+    assert client.count_resources(ctx, 'nova.host', False, None,
+                                  'state') == {'a': 1}
+    sent_ctx, method, kwargs = fake.calls[0]
+    assert method == 'count_resources'
+    assert kwargs == {'resource_type': 'nova.host', 'all_tenants': False,
+                      'query': None, 'group_by': 'state'}
+    assert sent_ctx['require_ready'] is True
+    assert 'require_ready' not in ctx
+
+
+def test_client_readiness_follows_the_option(conf):
+    conf.set_override('check_graph_ready', False, 'api')
+    transport = oslo_messaging.get_rpc_transport(conf, url='fake:/')
+    try:
+        client = rpcapi.GraphClient(conf, transport)
+        fake = FakeRPCClient({'result': None})
+        client._client = fake
+        client.show_resource({}, 'x')
+        assert fake.calls[0][0]['require_ready'] is False
+    finally:
+        transport.cleanup()
+
+
+def test_client_raises_error_answers(client):
+    client._client = FakeRPCClient({'error': {
+        'code': 404, 'description': 'Failed to show resource.',
+        'detail': 'gone'}})
+    with pytest.raises(rpcapi.GraphError) as info:
+        client.show_resource({}, 'x')
+    assert (info.value.code, info.value.description, info.value.detail) == (
+        404, 'Failed to show resource.', 'gone')
+
+
+@pytest.mark.parametrize('exc', [
+    oslo_messaging.MessagingTimeout('slow'),
+    oslo_messaging.MessageDeliveryFailure('down'),
+])
+def test_client_maps_transport_failures_to_unavailable(client, exc):
+    client._status_client = FakeRPCClient(exc=exc)
+    with pytest.raises(rpcapi.GraphUnavailable) as info:
+        client.get_status({})
+    assert info.value.code == 503
+    assert info.value.description == 'vitrage-graph is not available'
+
+
+def test_client_maps_remote_errors_to_500(client):
+    client._client = FakeRPCClient(
+        exc=oslo_messaging.RemoteError('KeyError', 'boom'))
+    with pytest.raises(rpcapi.GraphError) as info:
+        client.list_resources({}, None, False, None)
+    assert info.value.code == 500
+
+
+def test_status_uses_a_short_timeout(client):
+    assert client._status_client.timeout == rpcapi.STATUS_TIMEOUT
+    assert client._client.timeout == 60
