@@ -41,6 +41,9 @@ def write_config(path: str, transport: str, sizes, suffix: str) -> None:
             types = simulated
             snapshots_interval = 3600
             rpc_timeout = 600
+            [persistency]
+            # Ingest only: bench/persistor measures the hand-off.
+            enable_persistency = false
             [collector]
             topic = bench_collector_{suffix}
             [entity_graph]

@@ -44,8 +44,8 @@ def set_embedded_defaults(conf: cfg.ConfigOpts) -> None:
     # oslo.messaging registers transport_url only when a transport is
     # made; register its [DEFAULT] options now so they can get defaults.
     for group, opts in messaging_opts.list_opts():
-        if group in (None, 'DEFAULT'):
-            conf.register_opts(opts)
+        if group in (None, 'DEFAULT', 'oslo_messaging_rabbit'):
+            conf.register_opts(opts, group=group)
     conf.set_default('transport_url', 'kombu+memory:////')
     demo = _installed_etc('static_datasources')
     types = ['simulated'] + (['static'] if demo else [])
@@ -54,6 +54,9 @@ def set_embedded_defaults(conf: cfg.ConfigOpts) -> None:
     conf.set_default('auth_mode', 'noauth', group='api')
     conf.set_default('host', '127.0.0.1', group='api')
     conf.set_default('rpc_timeout', 60, group='datasources')
+    # The in-memory transport has no heartbeats to send.
+    conf.set_default('heartbeat_timeout_threshold', 0,
+                     group='oslo_messaging_rabbit')
     if 'state_path' in conf:
         conf.set_default('state_path', state_dir())
 
@@ -61,6 +64,8 @@ def set_embedded_defaults(conf: cfg.ConfigOpts) -> None:
 def build_conf(argv: list[str] | None = None) -> cfg.ConfigOpts:
     conf = cfg.CONF
     log.register_options(conf)
+    log.set_defaults(default_log_levels=log.get_default_log_levels() + [
+        'kombu.connection=ERROR'])
     vitrage_conf.register_opts(conf)
     set_embedded_defaults(conf)
     conf = service.prepare_service(argv, conf=conf, default_config_files=[])
@@ -75,6 +80,7 @@ class AllInOne:
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
+        self.persistor = None
         self.collector = None
         self.graph = None
         self.api_server = None
@@ -83,12 +89,33 @@ class AllInOne:
     def start(self) -> None:
         from vitrage.collector.service import Collector
         from vitrage.graph.service import GraphService
+        if self.conf.persistency.enable_persistency:
+            self._start_persistor()
         self.collector = Collector(self.conf)
         self.collector.start()
         self.graph = GraphService(self.conf)
         self.graph.prepare()
         self.graph.start()
         self.api_server = self._start_api()
+
+    def _start_persistor(self) -> None:
+        """Create or upgrade the database, then run a persistor."""
+        from sqlalchemy.engine import url as sa_url
+
+        from vitrage.persistor.service import PersistorService
+        from vitrage.storage import connection as db_connection
+        from vitrage.storage import migrations
+        url = sa_url.make_url(self.conf.database.connection)
+        if url.get_backend_name() == 'sqlite' and url.database:
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)),
+                        exist_ok=True)
+        database = db_connection.from_conf(self.conf)
+        try:
+            migrations.upgrade(database.engine)
+        finally:
+            database.dispose()
+        self.persistor = PersistorService(0, self.conf)
+        self.persistor.run()    # starts its listener thread and returns
 
     def _start_api(self):
         import oslo_messaging as messaging
@@ -111,6 +138,8 @@ class AllInOne:
             self.graph.terminate()
         if self.collector is not None:
             self.collector.stop()
+        if self.persistor is not None:
+            self.persistor.terminate()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,8 @@ class Work:
     done: threading.Event = dataclasses.field(
         default_factory=threading.Event)
     error: BaseException | None = None
+    #: What the events handler returned for this batch.
+    result: Any = None
 
 
 class EventCoordinator:
@@ -121,7 +123,7 @@ class EventCoordinator:
                     if work.call is not None:
                         work.events = work.call()
                     else:
-                        self._handle_events(work.events)
+                        work.result = self._handle_events(work.events)
             except Exception as exc:
                 # The coordinator must outlive any one bad batch.
                 LOG.exception('graph work failed')

@@ -8,6 +8,7 @@ the RPC server for the API and the periodic tasks, and
 ``construct_*`` methods that tests and the all-in-one can override.
 """
 import gc
+import os
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ import oslo_messaging as messaging
 from vitrage.collector import rpcapi as collector_rpcapi
 from vitrage.common.constants import DatasourceAction
 from vitrage.common.constants import UpdateMethod
+from vitrage.common import exceptions
 from vitrage.common import timeutils
 from vitrage.datasources.base import DriverBase
 from vitrage.datasources.base import TransformerBase
@@ -28,6 +30,8 @@ from vitrage.datasources import loader
 from vitrage.graph.coordinator import EventCoordinator
 from vitrage.graph.coordinator import Work
 from vitrage.graph.driver import EntityGraph
+from vitrage.graph.handoff import Handoff
+from vitrage.graph.handoff import HistoryRecorder
 from vitrage.graph.processor import Processor
 from vitrage.graph import rpcapi as graph_rpcapi
 from vitrage.graph.states import StateNormalizer
@@ -79,6 +83,16 @@ class EventsEndpoint:
                     request_id=payload.get('request_id'))
         self.service.coordinator.submit(work)
         work.done.wait()
+        if work.error is not None:
+            return messaging.NotificationResult.REQUEUE
+        try:
+            self.service.hand_off(work.result)
+        except messaging.MessagingException:
+            # Not handed to the persistor: not acknowledged either; the
+            # message comes back and is handled again (full states, so a
+            # second application is harmless).
+            LOG.exception('hand-off to the persistor failed; requeueing')
+            return messaging.NotificationResult.REQUEUE
         return messaging.NotificationResult.HANDLED
 
 
@@ -96,8 +110,10 @@ class GraphService:
             loader.enabled_classes(conf)
         self.graph = self.construct_graph()
         self.processor = self.construct_processor()
-        self.coordinator = EventCoordinator(self.processor.process_events,
-                                            self.lock)
+        self.coordinator = EventCoordinator(self.apply_events, self.lock)
+        self.handoff: Handoff | None = None
+        self.history = HistoryRecorder()
+        self.database = None
         self.collector_client: collector_rpcapi.CollectorClient | None = None
         self._collector_server: dict[str, str | None] = {}
         self._tokens: dict[str, str | None] = {}
@@ -135,6 +151,53 @@ class GraphService:
     def construct_notification_transport(self) -> messaging.Transport:
         return messaging.get_notification_transport(self.conf)
 
+    def construct_handoff(self, transport: messaging.Transport
+                          ) -> Handoff | None:
+        """Take a new term and build the hand-off to the persistors, or
+        None with ``[persistency] enable_persistency = false``.
+
+        :raises oslo_db.exception.DBError: when the database is down.
+        """
+        if not self.conf.persistency.enable_persistency:
+            return None
+        from vitrage.storage import connection as db_connection
+        from vitrage.storage import terms
+        self.database = db_connection.from_conf(self.conf)
+        holder = '%s:%d' % (self.conf.host, os.getpid())
+        term = terms.TermStore(self.database).begin_term(holder)
+        LOG.info('graph %s took term %d', holder, term)
+        self.processor.add_listener(self.history)
+        return Handoff(self.conf, transport, term)
+
+    # -- processing ---------------------------------------------------
+    def apply_events(self, events: list[dict]) -> tuple[list, list]:
+        """Apply a batch (on the processing thread, lock held).
+
+        :returns: (positioned records of the events applied, history
+            notifications); malformed events are logged and dropped.
+        """
+        handoff = self.handoff
+        records = []
+        process = self.processor.process_event
+        for event in events:
+            try:
+                process(event)
+            except exceptions.MalformedEvent as exc:
+                self.processor.stats['malformed'] += 1
+                LOG.error('dropping malformed entity event: %s', exc)
+                continue
+            if handoff is not None:
+                records.append(handoff.position(event))
+        return records, self.history.take()
+
+    def hand_off(self, result: tuple[list, list] | None) -> None:
+        """Publish what a batch did to the persistors (broker-confirmed).
+
+        :raises oslo_messaging.MessagingException: when not confirmed.
+        """
+        if self.handoff is not None and result is not None:
+            self.handoff.publish(*result)
+
     # -- lifecycle ----------------------------------------------------
     def is_ready(self) -> bool:
         return self._ready.is_set()
@@ -155,6 +218,7 @@ class GraphService:
         ntransport = self.construct_notification_transport()
         self.collector_client = collector_rpcapi.CollectorClient(
             conf, rpc_transport)
+        self.handoff = self.construct_handoff(ntransport)
         self._listener = messaging.get_notification_listener(
             ntransport,
             [messaging.Target(topic=conf.entity_graph.events_topic)],
@@ -181,6 +245,9 @@ class GraphService:
                 server.wait()
         self._rpc_server = self._listener = None
         self.coordinator.stop()
+        if self.database is not None:
+            self.database.dispose()
+            self.database = None
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
