@@ -25,6 +25,7 @@ VertexFilter = Callable[[dict], bool]
 EdgeFilter = Callable[[str, str, str, dict], bool]
 
 IN = 'in'
+_EDGE_ATTRS_CACHE = 100000
 OUT = 'out'
 BOTH = 'both'
 
@@ -53,6 +54,7 @@ class EntityGraph:
                  graph: nx.MultiDiGraph | None = None) -> None:
         self.name = name
         self._g = graph if graph is not None else nx.MultiDiGraph()
+        self._edge_attrs: dict[tuple, dict] = {}
 
     # -- size ---------------------------------------------------------
     def num_vertices(self) -> int:
@@ -144,10 +146,29 @@ class EntityGraph:
         except KeyError:
             return None
 
+    def _shared(self, attrs: dict) -> dict:
+        """One dict object for all edges with equal properties.
+
+        Edge property dicts are treated as values: they are replaced,
+        never changed in place, so edges can share them. At a million
+        vertices that saves a dict per edge.
+        """
+        try:
+            key = tuple(attrs.items())
+            shared = self._edge_attrs.get(key)
+        except TypeError:          # an unhashable property value
+            return attrs
+        if shared is None:
+            if len(self._edge_attrs) >= _EDGE_ATTRS_CACHE:
+                self._edge_attrs.clear()
+            shared = self._edge_attrs[key] = attrs
+        return shared
+
     def add_edge(self, source_id: str, target_id: str, label: str,
                  properties: dict | None = None) -> dict:
         """Add or replace an edge; both vertices must exist.
 
+        :returns: the edge's (shared, read-only) property dict.
         :raises KeyError: when either vertex is missing.
         """
         g = self._g
@@ -156,37 +177,41 @@ class EntityGraph:
         if succ is None or pred is None:
             raise KeyError('edge %s -[%s]-> %s: missing vertex' % (
                 source_id, label, target_id))
+        # Key the adjacency dicts with the vertices' own id strings, not
+        # the equal copies the caller computed (85 bytes per copy).
+        source_id = g._node[source_id].get(Prop.VITRAGE_ID, source_id)
+        target_id = g._node[target_id].get(Prop.VITRAGE_ID, target_id)
         label = _intern(label)
         attrs = {Prop.RELATIONSHIP_TYPE: label, Prop.IS_DELETED: False}
         if properties:
             attrs.update(intern_properties(properties))
+        attrs = self._shared(attrs)
         keydict = succ.get(target_id)
         if keydict is None:
             # MultiDiGraph shares one key dict between _succ and _pred.
             keydict = {}
             succ[target_id] = keydict
             pred[source_id] = keydict
-        existing = keydict.get(label)
-        if existing is not None:
-            existing.clear()
-            existing.update(attrs)
-            return existing
         keydict[label] = attrs
         return attrs
 
     def update_edge(self, source_id: str, target_id: str, label: str,
                     properties: dict) -> dict:
-        """Merge properties into an edge.
+        """Merge properties into an edge (a None value removes one).
 
+        :returns: the edge's new (shared, read-only) property dict.
         :raises KeyError: when the edge does not exist.
         """
-        edge = self._g._succ[source_id][target_id][label]
+        keydict = self._g._succ[source_id][target_id]
+        attrs = dict(keydict[label])
         for key, value in intern_properties(properties).items():
             if value is None:
-                edge.pop(key, None)
+                attrs.pop(key, None)
             else:
-                edge[key] = value
-        return edge
+                attrs[key] = value
+        attrs = self._shared(attrs)
+        keydict[label] = attrs
+        return attrs
 
     def remove_edge(self, source_id: str, target_id: str,
                     label: str) -> None:

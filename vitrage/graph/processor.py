@@ -330,9 +330,9 @@ class Processor:
 
     def _mark_edge_deleted(self, src: str, dst: str, label: str,
                            data: dict, sample_ts: str) -> None:
-        before = dict(data) if self._listeners else None
-        data[Prop.IS_DELETED] = True
-        data[Prop.UPDATE_TIMESTAMP] = sample_ts
+        before = data
+        data = self.graph.update_edge(src, dst, label, {
+            Prop.IS_DELETED: True, Prop.UPDATE_TIMESTAMP: sample_ts})
         if self._listeners:
             self._edge_changed(src, dst, label, before, data)
 
