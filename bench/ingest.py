@@ -62,10 +62,12 @@ def write_config(path: str, transport: str, sizes, suffix: str) -> None:
 
 
 def graph_bytes(graph) -> int:
-    """Bytes the graph's objects take (each object counted once): the
-    networkx dicts, vertex and edge property dicts and their keys and
+    """Bytes the graph's objects take, each object counted once.
+
+    The networkx dicts, vertex and edge property dicts and their keys and
     values. Unlike RSS growth it leaves out allocator fragmentation and
-    message buffers."""
+    message buffers.
+    """
     g = graph.networkx
     seen = set()
     total = 0
