@@ -20,7 +20,12 @@ OPTS = [
     cfg.StrOpt('persistor_topic', default='vitrage_persistor',
                help='Notification topic that vitrage-graph sends handled '
                     'events, barriers and alarm history to, and that the '
-                    'persistors listen on.'),
+                    'persistors listen on. For no handled event to be '
+                    'lost on RabbitMQ, set [oslo_messaging_rabbit] '
+                    'amqp_durable_queues = true (or rabbit_quorum_queue = '
+                    'true) on the graph and the persistors alike, with a '
+                    'control_exchange that was declared durable from the '
+                    'start.'),
     cfg.IntOpt('workers', default=1, min=1,
                help='Persistor worker processes per vitrage-persistor.'),
     cfg.IntOpt('batch_size', default=1000, min=1,

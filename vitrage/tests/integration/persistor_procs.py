@@ -14,6 +14,7 @@ from oslo_config import cfg
 import oslo_messaging
 import sqlalchemy as sa
 
+from vitrage.graph import handoff
 from vitrage.persistor import batch
 from vitrage import service
 
@@ -121,8 +122,20 @@ class Persistor:
         return self.process is not None and self.process.poll() is None
 
 
-def notifier(config: str, topic: str) -> oslo_messaging.Notifier:
-    """A notifier sending to the persistor topic as vitrage-graph does.
+class GraphPublisher:
+    """Publishes on the persistor topic with the graph's own sender
+    (broker-confirmed, raising on failure), behind a Notifier's ``info``.
+    """
+
+    def __init__(self, sender: handoff.ConfirmedSender) -> None:
+        self.sender = sender
+
+    def info(self, ctxt: dict, event_type: str, payload: dict) -> None:
+        self.sender.send(event_type, payload)
+
+
+def notifier(config: str, topic: str) -> GraphPublisher:
+    """A publisher sending to the persistor topic as vitrage-graph does.
 
     Reads ``config`` into the global ``cfg.CONF`` (oslo.messaging needs
     it); call only once per process or test.
@@ -130,9 +143,8 @@ def notifier(config: str, topic: str) -> oslo_messaging.Notifier:
     conf = service.prepare_service(['--config-file', config],
                                    conf=cfg.CONF, setup_logging=False)
     transport = oslo_messaging.get_notification_transport(conf)
-    return oslo_messaging.Notifier(transport, driver='messagingv2',
-                                   publisher_id='vitrage.graph',
-                                   topics=[topic])
+    return GraphPublisher(handoff.ConfirmedSender(
+        conf, topics=[topic], transport=transport))
 
 
 def events_payload(term: int, seqs: range) -> dict:
