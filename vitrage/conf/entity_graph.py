@@ -12,9 +12,13 @@ OPTS = [
     cfg.StrOpt('events_topic', default='vitrage_graph_events',
                help='Topic on which collectors send entity events to '
                     'vitrage-graph.'),
-    cfg.IntOpt('listener_batch_size', default=64, min=1,
-               help='Messages vitrage-graph takes from its events topic at '
-                    'once.'),
-    cfg.FloatOpt('listener_batch_timeout', default=0.05, min=0.001,
-                 help='Seconds the events listener waits to fill a batch.'),
+    cfg.FloatOpt('lease_time', default=10.0, min=1.0,
+                 help='Seconds without a heartbeat after which the active '
+                      'vitrage-graph is considered dead and a standby takes '
+                      'a new term (with [persistency] enable_persistency; '
+                      'without a database, run one graph or let Pacemaker '
+                      'choose it).'),
+    cfg.FloatOpt('heartbeat_interval', default=3.0, min=0.1,
+                 help='Seconds between two heartbeats of the active '
+                      'vitrage-graph; keep it well below lease_time.'),
 ]

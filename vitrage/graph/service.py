@@ -114,6 +114,10 @@ class GraphService:
         self.handoff: Handoff | None = None
         self.history = HistoryRecorder()
         self.database = None
+        self.terms = None
+        self.holder = '%s:%d' % (conf.host, os.getpid())
+        self.term: int | None = None
+        self.lost_term = threading.Event()
         self.collector_client: collector_rpcapi.CollectorClient | None = None
         self._collector_server: dict[str, str | None] = {}
         self._tokens: dict[str, str | None] = {}
@@ -151,23 +155,81 @@ class GraphService:
     def construct_notification_transport(self) -> messaging.Transport:
         return messaging.get_notification_transport(self.conf)
 
-    def construct_handoff(self, transport: messaging.Transport
-                          ) -> Handoff | None:
-        """Take a new term and build the hand-off to the persistors, or
-        None with ``[persistency] enable_persistency = false``.
+    def construct_handoff(self, transport: messaging.Transport,
+                          term: int) -> Handoff:
+        """The hand-off of the handled events of ``term``."""
+        self.processor.add_listener(self.history)
+        return Handoff(self.conf, transport, term)
 
-        :raises oslo_db.exception.DBError: when the database is down.
+    # -- one active graph ---------------------------------------------
+    def acquire_term(self) -> int | None:
+        """Wait as a standby until this graph holds a new term.
+
+        Without persistency there is no database to agree in: the graph
+        is active at once (run one, or let Pacemaker choose it).
+
+        :returns: the term, or None without persistency or when stopped.
         """
         if not self.conf.persistency.enable_persistency:
             return None
+        from oslo_db import exception as db_exc
+
         from vitrage.storage import connection as db_connection
         from vitrage.storage import terms
-        self.database = db_connection.from_conf(self.conf)
-        holder = '%s:%d' % (self.conf.host, os.getpid())
-        term = terms.TermStore(self.database).begin_term(holder)
-        LOG.info('graph %s took term %d', holder, term)
-        self.processor.add_listener(self.history)
-        return Handoff(self.conf, transport, term)
+        if self.database is None:
+            self.database = db_connection.from_conf(self.conf)
+        self.terms = terms.TermStore(self.database)
+        options = self.conf.entity_graph
+        announced = False
+        while not self._stopping.is_set():
+            try:
+                term = self.terms.acquire(self.holder, options.lease_time)
+            except db_exc.DBError as exc:
+                LOG.warning('cannot reach the database to take a term: %s',
+                            exc)
+                term = None
+            if term is not None:
+                LOG.info('graph %s is active in term %d', self.holder, term)
+                return term
+            if not announced:
+                current, holder, _beat = self.terms.holder()
+                LOG.info('graph %s is a standby: term %d is held by %s',
+                         self.holder, current, holder)
+                announced = True
+            self._stopping.wait(options.heartbeat_interval)
+        return None
+
+    def _heartbeat_loop(self, term: int) -> None:
+        from oslo_db import exception as db_exc
+        options = self.conf.entity_graph
+        last_ok = time.monotonic()
+        while not self._stopping.wait(options.heartbeat_interval):
+            try:
+                held = self.terms.heartbeat(term, self.holder)
+            except db_exc.DBError as exc:
+                LOG.warning('heartbeat of term %d failed: %s', term, exc)
+                held = None
+            if held:
+                last_ok = time.monotonic()
+                continue
+            if held is False or \
+                    time.monotonic() - last_ok > options.lease_time:
+                self._lose_term(term)
+                return
+
+    def _lose_term(self, term: int) -> None:
+        """Another graph took over (or ours expired): stop processing and
+        handing off at once; the process then exits to start again as a
+        standby.
+        """
+        LOG.error('graph %s lost term %d: it stops processing events',
+                  self.holder, term)
+        self.handoff = None
+        self._ready.clear()
+        self.lost_term.set()
+        for server in (self._listener, self._rpc_server):
+            if server is not None:
+                server.stop()
 
     # -- processing ---------------------------------------------------
     def apply_events(self, events: list[dict]) -> tuple[list, list]:
@@ -209,16 +271,27 @@ class GraphService:
         """Build the graph before serving (a fresh start for now)."""
 
     def start(self) -> None:
-        """Start listening, serving the API and the timers."""
+        """Wait to become the active graph (standby until then), then
+        start listening, serving the API and the timers.
+        """
         conf = self.conf
         self._stopping.clear()
         tune_gc()
+        self.term = self.acquire_term()
+        if self._stopping.is_set():
+            return
         self.coordinator.start()
         rpc_transport = self.construct_rpc_transport()
         ntransport = self.construct_notification_transport()
         self.collector_client = collector_rpcapi.CollectorClient(
             conf, rpc_transport)
-        self.handoff = self.construct_handoff(ntransport)
+        if self.term is not None:
+            self.handoff = self.construct_handoff(ntransport, self.term)
+            beat = threading.Thread(target=self._heartbeat_loop,
+                                    args=(self.term,), name='graph-heartbeat',
+                                    daemon=True)
+            beat.start()
+            self._threads.append(beat)
         self._listener = messaging.get_notification_listener(
             ntransport,
             [messaging.Target(topic=conf.entity_graph.events_topic)],
@@ -433,7 +506,11 @@ class GraphWorker(cotyledon.Service):
         self.service = GraphService(self.conf)
         self.service.prepare()
         self.service.start()
-        self._stopped.wait()
+        while not self._stopped.wait(1):
+            if self.service.lost_term.is_set():
+                self.service.terminate()
+                # cotyledon starts a new worker, which waits as a standby.
+                raise SystemExit(3)
 
     def terminate(self) -> None:
         if self.service is not None:

@@ -72,6 +72,43 @@ class TermStore:
         LOG.info('term %d begins, held by %s', term, holder)
         return term
 
+    def acquire(self, holder: str, lease: float) -> int | None:
+        """Begin a new term if no other live graph holds the current one.
+
+        The current term is free when it has no holder, its holder is
+        ``holder`` itself, or its holder's last heartbeat is older than
+        ``lease`` seconds. The check and the increment are one UPDATE, so
+        of two graphs racing for a free term exactly one wins. Heartbeats
+        are stamped with each graph's own clock: keep the hosts' clocks
+        synchronised (NTP) well within the lease.
+
+        :param holder: who takes the term (host name and process id).
+        :param lease: seconds without a heartbeat after which a holder is
+            considered dead.
+        :returns: the new term, or None while another graph holds it.
+        :raises oslo_db.exception.DBError: on a database error.
+        """
+        now = _now()
+        expired = now - datetime.timedelta(seconds=lease)
+        with self.database.begin() as connection:
+            updated = connection.execute(
+                TERM.update().where(TERM.c.id == ROW_ID).where(sa.or_(
+                    TERM.c.holder.is_(None), TERM.c.holder == holder,
+                    TERM.c.heartbeat_at.is_(None),
+                    TERM.c.heartbeat_at < expired)).values(
+                    term=TERM.c.term + 1, holder=holder, started_at=now,
+                    heartbeat_at=now)).rowcount
+            if updated:
+                term = self.current_term_in(connection)
+            elif connection.execute(sa.select(TERM.c.id).where(
+                    TERM.c.id == ROW_ID)).first() is not None:
+                return None
+        if not updated:
+            # No row yet (a database older than the seeding migration).
+            return self.begin_term(holder)
+        LOG.info('term %d begins, held by %s', term, holder)
+        return term
+
     def current_term(self) -> int:
         """The current term; 0 before any graph began one."""
         with self.database.connect() as connection:
