@@ -40,6 +40,15 @@ OPTS = [
     cfg.IntOpt('snapshot_interval', default=600, min=1,
                help='Seconds between two graph snapshots; a snapshot older '
                     'than this is not used for recovery.'),
+    cfg.IntOpt('snapshot_events', default=100000, min=1,
+               help='Handled events after which vitrage-graph takes a '
+                    'snapshot even before snapshot_interval / 2 has '
+                    'passed (besides the snapshot after each get_all).'),
+    cfg.IntOpt('barrier_timeout', default=60, min=1,
+               help='Seconds a graph that becomes active waits for the '
+                    'persistor to confirm that every event of earlier '
+                    'terms is written, before it restores from a snapshot '
+                    '(otherwise it starts fresh with get_all).'),
     cfg.IntOpt('snapshots_to_keep', default=3, min=1,
                help='Graph snapshots kept by the purge; events older than '
                     'the oldest kept snapshot are deleted.'),

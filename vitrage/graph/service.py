@@ -118,6 +118,8 @@ class GraphService:
         self.holder = '%s:%d' % (conf.host, os.getpid())
         self.term: int | None = None
         self.lost_term = threading.Event()
+        self.restored = False
+        self._snapshot_mark = (0, time.monotonic())
         self.collector_client: collector_rpcapi.CollectorClient | None = None
         self._collector_server: dict[str, str | None] = {}
         self._tokens: dict[str, str | None] = {}
@@ -292,6 +294,7 @@ class GraphService:
                                     daemon=True)
             beat.start()
             self._threads.append(beat)
+            self.restored = self.restore()
         self._listener = messaging.get_notification_listener(
             ntransport,
             [messaging.Target(topic=conf.entity_graph.events_topic)],
@@ -329,7 +332,7 @@ class GraphService:
     def _initial_load(self) -> None:
         names = sorted(self.driver_classes)
         delay = 1.0
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and not self.restored:
             if self.get_all(names, DatasourceAction.INIT_SNAPSHOT):
                 break
             LOG.warning('initial get_all failed; retrying in %.0fs', delay)
@@ -359,6 +362,8 @@ class GraphService:
         if reply is None:
             return False
         self._settle(reply)
+        if self.handoff is not None and not reply.get('errors'):
+            self.take_snapshot()
         return True
 
     def get_changes(self, names: list[str]) -> bool:
@@ -441,6 +446,146 @@ class GraphService:
                     lambda n=name, t=sampled_at:
                         self.processor.delete_outdated(n, t), high=False)
 
+    # -- snapshots and recovery ---------------------------------------
+    def take_snapshot(self) -> str | None:
+        """Store a snapshot of the graph and the position it includes.
+
+        The graph lock is held only while the snapshot is forked off
+        (:func:`vitrage.graph.snapshot.capture`), so processing goes on.
+
+        :returns: the snapshot id; None when it could not be stored.
+        """
+        from oslo_db import exception as db_exc
+
+        from vitrage.graph import snapshot
+        from vitrage.storage import snapshots
+        handoff = self.handoff
+        if handoff is None:
+            return None
+        service = self
+
+        class PositionLock:
+            """The graph lock, noting the position the capture includes."""
+
+            position = (handoff.term, 0)
+
+            def __enter__(self):
+                service.lock.acquire()
+                PositionLock.position = (handoff.term, handoff.seq)
+
+            def __exit__(self, *exc_info):
+                service.lock.release()
+
+        try:
+            data = snapshot.capture(self.graph, PositionLock())
+            store = snapshots.SnapshotStore(self.database)
+            term, seq = PositionLock.position
+            snapshot_id = store.save(term, seq, data)
+            store.prune(self.conf.persistency.snapshots_to_keep)
+        except (snapshot.SnapshotError, db_exc.DBError) as exc:
+            LOG.error('graph snapshot failed: %s', exc)
+            return None
+        self._snapshot_mark = (self.processor.stats['events'],
+                               time.monotonic())
+        LOG.info('snapshot %s at (%d, %d): %d vertices, %d bytes',
+                 snapshot_id, term, seq, self.graph.num_vertices(),
+                 len(data))
+        return snapshot_id
+
+    def _snapshot_due(self) -> bool:
+        """The policy between get_alls: enough events or enough time."""
+        events, since = self._snapshot_mark
+        new_events = self.processor.stats['events'] - events
+        options = self.conf.persistency
+        return new_events > 0 and (
+            new_events >= options.snapshot_events or
+            time.monotonic() - since >= options.snapshot_interval / 2)
+
+    def restore(self) -> bool:
+        """Start from the latest snapshot and the events logged after it
+        (HA contract, promise 4b), if it is younger than
+        ``[persistency] snapshot_interval``.
+
+        First a barrier through the persistor topic makes sure everything
+        of earlier terms is in the events table.
+
+        :returns: True when the graph was restored (no get_all needed).
+        """
+        from oslo_db import exception as db_exc
+
+        from vitrage.graph import snapshot
+        from vitrage.storage import eventlog
+        from vitrage.storage import snapshots
+        options = self.conf.persistency
+        try:
+            store = snapshots.SnapshotStore(self.database)
+            info = store.latest()
+            if info is None:
+                LOG.info('no graph snapshot: a fresh start')
+                return False
+            age = (snapshots._now() - info.taken_at).total_seconds()
+            if age > options.snapshot_interval:
+                LOG.info('latest snapshot is %.0fs old (more than %ds): a '
+                         'fresh start', age, options.snapshot_interval)
+                return False
+            if not self._wait_for_barrier():
+                return False
+            graph = snapshot.load(store.read(info.snapshot_id))
+            log = eventlog.SqlEventLog(self.database)
+            with self.lock:
+                self.graph = graph
+                self.processor.graph = graph
+                position = info.position
+                replayed = 0
+                while True:
+                    batch = log.read_after(position, 10000)
+                    if not batch:
+                        break
+                    for logged in batch:
+                        try:
+                            self.processor.process_event(logged.event)
+                        except exceptions.MalformedEvent as exc:
+                            LOG.error('skipping logged event %s: %s',
+                                      logged.position, exc)
+                        replayed += 1
+                    position = batch[-1].position
+                # Replayed changes are history already recorded.
+                self.history.take()
+        except (snapshot.SnapshotError, snapshots.SnapshotNotFound,
+                db_exc.DBError) as exc:
+            LOG.error('cannot restore from the snapshot: %s; a fresh start',
+                      exc)
+            return False
+        LOG.info('restored snapshot %s at %s and replayed %d events: %d '
+                 'vertices', info.snapshot_id, info.position, replayed,
+                 graph.num_vertices())
+        self._snapshot_mark = (self.processor.stats['events'],
+                               time.monotonic())
+        return True
+
+    def _wait_for_barrier(self) -> bool:
+        """Send a barrier and wait until the persistor has written it."""
+        import sqlalchemy as sa
+
+        from vitrage.storage import models
+        barriers = models.Barrier.__table__
+        barrier_id = self.handoff.barrier()
+        deadline = time.monotonic() + self.conf.persistency.barrier_timeout
+        while not self._stopping.is_set():
+            with self.database.connect() as connection:
+                found = connection.execute(sa.select(
+                    barriers.c.barrier_id).where(
+                    barriers.c.barrier_id == barrier_id)).first()
+            if found is not None:
+                return True
+            if time.monotonic() > deadline:
+                LOG.error('the persistor did not write barrier %s within '
+                          '%ds: the log may be incomplete; a fresh start',
+                          barrier_id, self.conf.persistency.barrier_timeout)
+                return False
+            self._stopping.wait(0.2)
+        return False
+
     # -- periodic tasks -----------------------------------------------
     def _changes_interval(self, name: str) -> int:
         try:
@@ -469,6 +614,14 @@ class GraphService:
                 self.get_changes(group)
             tasks.append((periodics.periodic(spacing=interval)(poll),
                           (), {}))
+
+        if self.handoff is not None:
+            @periodics.periodic(spacing=min(
+                30, max(1, conf.persistency.snapshot_interval // 4)))
+            def snapshot_policy():
+                if self._snapshot_due():
+                    self.take_snapshot()
+            tasks.append((snapshot_policy, (), {}))
 
         @periodics.periodic(spacing=conf.consistency.consistency_interval)
         def consistency():

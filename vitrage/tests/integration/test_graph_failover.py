@@ -4,9 +4,10 @@ Real processes (collector, persistor, two graphs, API), RabbitMQ with
 durable queues and MariaDB. The active graph holds a term with a lease
 in the database; the standby waits. ``kill -9`` of the active graph's
 whole process group lets the lease expire; the standby takes the next
-term, loads the graph and the API answers again with the same topology.
-(Snapshot + replay and the ten-kill comparison under load come with the
-rest of the fast-failover work.)
+term, restores the snapshot taken after the first get_all plus the
+logged events, and the API answers again with the same topology. (The
+ten-kill comparison under load comes with the rest of the fast-failover
+work.)
 """
 import time
 
@@ -127,6 +128,9 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
         after = deploy.topology_summary(
             cli.json('topology', 'show', '--all-tenants'))
         assert after == before
+        # It started from the snapshot taken after the first get_all,
+        # plus the log, not from a new get_all.
+        assert 'restored snapshot' in standby.log(), standby.log()[-3000:]
         # The new term's handled events reach the events table too.
         deploy.wait_until(
             lambda: _event_terms(mysql_database).get(term2, 0) >= 3, 60,
