@@ -44,6 +44,13 @@ OPTS = [
                help='Handled events after which vitrage-graph takes a '
                     'snapshot even before snapshot_interval / 2 has '
                     'passed (besides the snapshot after each get_all).'),
+    cfg.StrOpt('standby_mode', default='cold',
+               choices=[('cold', 'a standby loads the latest snapshot and '
+                                 'replays the log when it takes over'),
+                        ('hot', 'a standby keeps its graph current by '
+                                'following the events table, so taking '
+                                'over costs only the tail')],
+               help='How a standby vitrage-graph waits.'),
     cfg.IntOpt('barrier_timeout', default=60, min=1,
                help='Seconds a graph that becomes active waits for the '
                     'persistor to confirm that every event of earlier '

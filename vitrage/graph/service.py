@@ -119,6 +119,8 @@ class GraphService:
         self.term: int | None = None
         self.lost_term = threading.Event()
         self.restored = False
+        #: Hot standby: the log position the graph has followed to.
+        self._followed: tuple[int, int] | None = None
         self._snapshot_mark = (0, time.monotonic())
         self.collector_client: collector_rpcapi.CollectorClient | None = None
         self._collector_server: dict[str, str | None] = {}
@@ -195,9 +197,12 @@ class GraphService:
                 return term
             if not announced:
                 current, holder, _beat = self.terms.holder()
-                LOG.info('graph %s is a standby: term %d is held by %s',
-                         self.holder, current, holder)
+                LOG.info('graph %s is a %s standby: term %d is held by %s',
+                         self.holder, self.conf.persistency.standby_mode,
+                         current, holder)
                 announced = True
+            if self.conf.persistency.standby_mode == 'hot':
+                self.follow_log()
             self._stopping.wait(options.heartbeat_interval)
         return None
 
@@ -501,10 +506,100 @@ class GraphService:
             new_events >= options.snapshot_events or
             time.monotonic() - since >= options.snapshot_interval / 2)
 
+    def _usable_snapshot(self):
+        """The latest complete snapshot if younger than
+        ``[persistency] snapshot_interval``, else None.
+
+        :raises oslo_db.exception.DBError: when the database fails.
+        """
+        from vitrage.storage import snapshots
+        options = self.conf.persistency
+        info = snapshots.SnapshotStore(self.database).latest()
+        if info is None:
+            LOG.info('no graph snapshot yet')
+            return None
+        age = (snapshots._now() - info.taken_at).total_seconds()
+        if age > options.snapshot_interval:
+            LOG.info('latest snapshot is %.0fs old (more than %ds): not '
+                     'used', age, options.snapshot_interval)
+            return None
+        return info
+
+    def _load_latest_snapshot(self) -> tuple[int, int] | None:
+        """Swap in the latest snapshot if it is younger than
+        ``[persistency] snapshot_interval``.
+
+        :returns: the position it includes, or None (no usable snapshot).
+        :raises vitrage.graph.snapshot.SnapshotError: on unreadable data.
+        :raises oslo_db.exception.DBError: when the database fails.
+        """
+        from vitrage.graph import snapshot
+        from vitrage.storage import snapshots
+        info = self._usable_snapshot()
+        if info is None:
+            return None
+        store = snapshots.SnapshotStore(self.database)
+        graph = snapshot.load(store.read(info.snapshot_id))
+        with self.lock:
+            self.graph = graph
+            self.processor.graph = graph
+        LOG.info('loaded snapshot %s at %s: %d vertices', info.snapshot_id,
+                 info.position, graph.num_vertices())
+        return info.position
+
+    def _replay_after(self, position: tuple[int, int]
+                      ) -> tuple[tuple[int, int], int]:
+        """Apply the logged events after ``position``, in (term, seq)
+        order, with no hand-off (they are logged already).
+
+        :returns: the last position applied and how many events.
+        :raises oslo_db.exception.DBError: when the database fails.
+        """
+        from vitrage.storage import eventlog
+        log = eventlog.SqlEventLog(self.database)
+        replayed = 0
+        while True:
+            batch = log.read_after(position, 10000)
+            if not batch:
+                return position, replayed
+            with self.lock:
+                for logged in batch:
+                    try:
+                        self.processor.process_event(logged.event)
+                    except exceptions.MalformedEvent as exc:
+                        LOG.error('skipping logged event %s: %s',
+                                  logged.position, exc)
+                    replayed += 1
+                # Replayed changes are history already recorded.
+                self.history.take()
+            position = batch[-1].position
+
+    def follow_log(self) -> None:
+        """Hot standby: keep the graph current from the events table.
+
+        The first call loads the latest snapshot; each call then applies
+        what was logged since, so taking over costs only the tail.
+        """
+        from oslo_db import exception as db_exc
+
+        from vitrage.graph import snapshot
+        try:
+            if self._followed is None:
+                self._followed = self._load_latest_snapshot()
+                if self._followed is None:
+                    return
+            self._followed, count = self._replay_after(self._followed)
+            if count:
+                LOG.debug('hot standby applied %d logged events, now at %s',
+                          count, self._followed)
+        except (snapshot.SnapshotError, db_exc.DBError) as exc:
+            LOG.warning('hot standby cannot follow the log: %s', exc)
+
     def restore(self) -> bool:
         """Start from the latest snapshot and the events logged after it
         (HA contract, promise 4b), if it is younger than
-        ``[persistency] snapshot_interval``.
+        ``[persistency] snapshot_interval``; a hot standby only applies
+        the tail it has not followed yet.
 
         First a barrier through the persistor topic makes sure everything
         of earlier terms is in the events table.
@@ -514,51 +609,30 @@ class GraphService:
         from oslo_db import exception as db_exc
 
         from vitrage.graph import snapshot
-        from vitrage.storage import eventlog
         from vitrage.storage import snapshots
-        options = self.conf.persistency
         try:
-            store = snapshots.SnapshotStore(self.database)
-            info = store.latest()
-            if info is None:
-                LOG.info('no graph snapshot: a fresh start')
-                return False
-            age = (snapshots._now() - info.taken_at).total_seconds()
-            if age > options.snapshot_interval:
-                LOG.info('latest snapshot is %.0fs old (more than %ds): a '
-                         'fresh start', age, options.snapshot_interval)
+            if self._followed is None and self._usable_snapshot() is None:
+                LOG.info('a fresh start: get_all on every datasource')
                 return False
             if not self._wait_for_barrier():
                 return False
-            graph = snapshot.load(store.read(info.snapshot_id))
-            log = eventlog.SqlEventLog(self.database)
-            with self.lock:
-                self.graph = graph
-                self.processor.graph = graph
-                position = info.position
-                replayed = 0
-                while True:
-                    batch = log.read_after(position, 10000)
-                    if not batch:
-                        break
-                    for logged in batch:
-                        try:
-                            self.processor.process_event(logged.event)
-                        except exceptions.MalformedEvent as exc:
-                            LOG.error('skipping logged event %s: %s',
-                                      logged.position, exc)
-                        replayed += 1
-                    position = batch[-1].position
-                # Replayed changes are history already recorded.
-                self.history.take()
+            position = self._followed
+            if position is None:
+                position = self._load_latest_snapshot()
+                if position is None:
+                    LOG.info('a fresh start: get_all on every datasource')
+                    return False
+            start = position
+            position, replayed = self._replay_after(position)
         except (snapshot.SnapshotError, snapshots.SnapshotNotFound,
                 db_exc.DBError) as exc:
             LOG.error('cannot restore from the snapshot: %s; a fresh start',
                       exc)
             return False
-        LOG.info('restored snapshot %s at %s and replayed %d events: %d '
-                 'vertices', info.snapshot_id, info.position, replayed,
-                 graph.num_vertices())
+        LOG.info('restored snapshot from %s and replayed %d events (%s): '
+                 '%d vertices', start, replayed,
+                 'hot standby' if self._followed else 'cold',
+                 self.graph.num_vertices())
         self._snapshot_mark = (self.processor.stats['events'],
                                time.monotonic())
         return True

@@ -21,6 +21,9 @@ JsonText = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql')
 Chunk = sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), 'mysql')
 
 MYSQL_TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+#: Microseconds on MariaDB too (its DATETIME drops them by default): the
+#: graph's lease compares heartbeats to the second's fraction.
+PreciseTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 
 
 class Base(orm.DeclarativeBase):
@@ -79,8 +82,8 @@ class GraphTerm(Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
     term = sa.Column(sa.BigInteger, nullable=False)
     holder = sa.Column(sa.String(255), nullable=True)
-    started_at = sa.Column(sa.DateTime, nullable=True)
-    heartbeat_at = sa.Column(sa.DateTime, nullable=True)
+    started_at = sa.Column(PreciseTime, nullable=True)
+    heartbeat_at = sa.Column(PreciseTime, nullable=True)
 
 
 class Barrier(Base):
@@ -91,7 +94,7 @@ class Barrier(Base):
 
     barrier_id = sa.Column(sa.String(36), primary_key=True)
     term = sa.Column(sa.BigInteger, nullable=False)
-    written_at = sa.Column(sa.DateTime, nullable=False)
+    written_at = sa.Column(PreciseTime, nullable=False)
 
 
 class Alarm(Base):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import contextlib
 import os
 import socket
+import time
 import uuid
 
 from oslo_config import cfg
@@ -89,3 +90,17 @@ def fresh_conf(conf: cfg.ConfigOpts | None = None
         yield fixture
     finally:
         fixture.cleanUp()
+
+
+def wait_for(predicate, timeout: float, what: str,
+             interval: float = 0.1) -> None:
+    """Poll ``predicate`` until it is true.
+
+    :raises AssertionError: naming ``what`` when ``timeout`` seconds pass.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %ss waiting: %s'
+                                 % (timeout, what))
+        time.sleep(interval)

@@ -9,6 +9,7 @@ logged events, and the API answers again with the same topology. (The
 ten-kill comparison under load comes with the rest of the fast-failover
 work.)
 """
+import re
 import time
 
 import psutil
@@ -19,6 +20,7 @@ from vitrage.tests import deployment as deploy
 from vitrage.tests.deployment import deployment_fixture  # noqa: F401
 from vitrage.tests import helpers
 from vitrage.tests.integration import persistor_procs
+from vitrage.tests.integration import test_distributed
 
 LEASE = 4
 
@@ -137,6 +139,13 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
             'events of the new term in the events table',
             deployment=deployment)
     finally:
+        names = {prefix + '_collector', prefix + '_graph',
+                 prefix + '_graph.failover-host', prefix + '_events.info'}
+        for proc in deployment.processes:
+            names.update('%s_collector.%s' % (prefix, collector_id)
+                         for collector_id in re.findall(
+                             r'collector (\S+) serving', proc.log()))
         deployment.cleanup()
+        test_distributed.delete_queues(rabbit_transport_url, names)
         persistor_procs.delete_queues(rabbit_transport_url,
                                       prefix + '_persistor')

@@ -17,6 +17,7 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 JSON_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql')
 CHUNK = sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), 'mysql')
 TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+PreciseTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 
 
 def _id() -> sa.Column:
@@ -55,14 +56,14 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=False),
         sa.Column('term', sa.BigInteger, nullable=False),
         sa.Column('holder', sa.String(255), nullable=True),
-        sa.Column('started_at', sa.DateTime, nullable=True),
-        sa.Column('heartbeat_at', sa.DateTime, nullable=True),
+        sa.Column('started_at', PreciseTime, nullable=True),
+        sa.Column('heartbeat_at', PreciseTime, nullable=True),
         **TABLE_ARGS)
     op.create_table(
         'barriers',
         sa.Column('barrier_id', sa.String(36), primary_key=True),
         sa.Column('term', sa.BigInteger, nullable=False),
-        sa.Column('written_at', sa.DateTime, nullable=False),
+        sa.Column('written_at', PreciseTime, nullable=False),
         **TABLE_ARGS)
     op.create_table(
         'alarms',
