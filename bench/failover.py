@@ -10,6 +10,9 @@ datasource sized to the wanted number of vertices. For each size:
   later A's whole process group gets SIGKILL. B waits for the lease to
   expire, takes the next term, passes the barrier, loads the latest
   snapshot and replays the logged events.
+* ``hot``: as ``cold`` with ``[persistency] standby_mode = hot``: B
+  loads the snapshot and follows the log while it waits, so taking over
+  costs the barrier and the tail.
 * ``off``: persistency off, one graph and no persistor. The graph gets
   SIGKILL and a new graph process starts, which asks the collector for
   a full get_all.
@@ -50,7 +53,7 @@ from vitrage.tests.integration import persistor_procs
 from vitrage.tests.integration import services
 
 DEFAULT_SIZES = (10000, 100000)
-MODES = ('cold', 'off')
+MODES = ('cold', 'hot', 'off')
 RABBIT = os.environ.get('VITRAGE_TEST_TRANSPORT_URL',
                         services.DEFAULT_TRANSPORT_URL)
 MYSQL = os.environ.get('VITRAGE_TEST_DB_URL', services.DEFAULT_DB_URL)
@@ -62,8 +65,8 @@ HEADERS = {'X-User-Id': 'u', 'X-Project-Id': 'p', 'X-Roles': 'admin',
            'Content-Type': 'application/json'}
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _LOG_TIME = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ')
-_REPLAYED = re.compile(r'restored snapshot \S+ at .* and replayed (\d+) '
-                       r'events: (\d+) vertices')
+_REPLAYED = re.compile(r'restored snapshot from .* and replayed (\d+) '
+                       r'events \((?:hot standby|cold)\): (\d+) vertices')
 
 
 def topology_nodes(url: str, timeout: float = 120) -> int | None:
@@ -126,7 +129,7 @@ def log_times(text: str, *needles: str) -> dict[str, float]:
 
 def write_config(directory: pathlib.Path, prefix: str, db_url: str,
                  port: int, target: int, persistency: bool,
-                 lease: float) -> pathlib.Path:
+                 lease: float, standby_mode: str = 'cold') -> pathlib.Path:
     """The one config file every process of a run reads."""
     sizes = sizes_for_vertices(target)
     return deploy.write_config(directory / 'vitrage.conf', {
@@ -152,6 +155,7 @@ def write_config(directory: pathlib.Path, prefix: str, db_url: str,
                          'lease_time': lease, 'heartbeat_interval': 0.5},
         'persistency': {'enable_persistency': str(persistency).lower(),
                         'persistor_topic': prefix + '_persistor',
+                        'standby_mode': standby_mode,
                         'purge_interval': 0},
     })
 
@@ -264,7 +268,7 @@ def run_cold(work: pathlib.Path, deployment: deploy.Deployment,
     if not nodes:
         raise RuntimeError('no topology before the kill')
     graphs.append(deployment.start('graph-b', 'vitrage-graph', config))
-    deploy.wait_until(lambda: 'is a standby' in graphs[1].log(), 60,
+    deploy.wait_until(lambda: ' standby: term ' in graphs[1].log(), 60,
                       'graph B to wait as a standby', deployment=deployment)
     time.sleep(2)
     term, holder = query(db_url, 'SELECT term, holder FROM graph_term')[0]
@@ -333,9 +337,10 @@ def run(size: int, mode: str, lease: float, timeout: float,
     ok = False
     try:
         config = write_config(work, prefix, db_url, port, size,
-                              mode == 'cold', lease)
+                              mode != 'off', lease,
+                              'hot' if mode == 'hot' else 'cold')
         persistor_procs.dbsync(str(config))
-        if mode == 'cold':
+        if mode != 'off':
             figures = run_cold(work, deployment, config, url, db_url,
                                lease, timeout)
         else:
@@ -357,12 +362,12 @@ def report(size: int, mode: str, lease: float, r: dict) -> None:
     marks = ', '.join('%s at %+.2f s' % (k, v)
                       for k, v in sorted(r['marks'].items(),
                                          key=lambda kv: kv[1]))
-    if mode == 'cold':
-        print('%7d vertices target, cold standby: %.2f s to complete '
+    if mode != 'off':
+        print('%7d vertices target, %s standby: %.2f s to complete '
               'topology after kill -9, %.2f s minus the %.1f s lease; '
               '%d nodes; replayed %s events (%d logged before the kill, '
               'term %d -> %d, %d snapshot(s), killed %s)' % (
-                  size, r['complete'], r['complete'] - lease, lease,
+                  size, mode, r['complete'], r['complete'] - lease, lease,
                   r['nodes'], r['replayed'], r['events_logged'],
                   r['term'][0], r['term'][1], r['snapshots'], r['owner']),
               flush=True)

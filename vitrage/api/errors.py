@@ -48,7 +48,14 @@ def title(code: int) -> str:
 
 
 def json_response(body: object, status: int = 200) -> flask.Response:
-    return flask.Response(json.dumps(body), status=status,
+    """A JSON response of ``body``.
+
+    A result the graph encoded already is sent as it is (see
+    :class:`vitrage.graph.rpcapi.PreEncoded`).
+    """
+    from vitrage.graph.rpcapi import PreEncoded
+    text = str(body) if isinstance(body, PreEncoded) else json.dumps(body)
+    return flask.Response(text, status=status,
                           mimetype='application/json')
 
 

@@ -17,6 +17,7 @@ readiness gate costs no extra round trip.
 History: 1.0 - topology, resources (list, show, count), status.
 """
 from collections.abc import Callable
+import json
 import logging
 from typing import Any
 from typing import Protocol
@@ -114,6 +115,8 @@ class GraphClient:
             raise GraphError(error.get('code', 500),
                              error.get('description', 'Unknown error'),
                              error.get('detail'))
+        if 'result_json' in answer:
+            return PreEncoded(answer['result_json'])
         return answer.get('result')
 
     def get_topology(self, ctx: dict, graph_type: str | None,
@@ -196,6 +199,14 @@ class GraphClient:
         return self._call(ctx, 'get_status', client=self._status_client)
 
 
+class PreEncoded(str):
+    """A result that is JSON text already: the API sends it unchanged."""
+
+    def decode(self) -> Any:
+        """The result as Python objects (for callers that need them)."""
+        return json.loads(self)
+
+
 class GraphEndpoint:
     """Server side of the graph RPC API, run by vitrage-graph.
 
@@ -210,14 +221,24 @@ class GraphEndpoint:
         self._holder = holder
 
     def _answer(self, ctx: dict, failure: str,
-                view: Callable[..., Any], **kwargs: Any) -> dict:
+                view: Callable[..., Any], encode: bool = False,
+                **kwargs: Any) -> dict:
+        """Run a view under the graph lock.
+
+        With ``encode`` the (large) result travels as JSON text encoded
+        here, outside the lock, and the API sends it on as it is: a
+        100k-vertex topology is encoded once instead of being turned into
+        message structures, decoded and encoded again.
+        """
         if ctx.get('require_ready', True) and not self._holder.is_ready():
             return _error(503, NOT_READY)
         caller = _caller(ctx)
         try:
             with self._holder.lock:
-                return {'result': view(self._holder.graph, caller,
-                                       **kwargs)}
+                result = view(self._holder.graph, caller, **kwargs)
+            if encode:
+                return {'result_json': json.dumps(result)}
+            return {'result': result}
         except NotFound as exc:
             LOG.debug('%s %s', failure, exc)
             return _error(404, failure, str(exc))
@@ -246,6 +267,7 @@ class GraphEndpoint:
         :raises: nothing; errors are returned as ``{"error": ...}``.
         """
         return self._answer(ctx, 'Failed to get topology.', views.topology,
+                            encode=True,
                             graph_type=graph_type, depth=depth, query=query,
                             root=root, all_tenants=all_tenants)
 
@@ -260,7 +282,7 @@ class GraphEndpoint:
         :raises: nothing; errors are returned as ``{"error": ...}``.
         """
         return self._answer(ctx, 'Failed to list resources.',
-                            views.list_resources,
+                            views.list_resources, encode=True,
                             resource_type=resource_type,
                             all_tenants=all_tenants, query=query)
 
