@@ -53,8 +53,20 @@ def json_response(body: object, status: int = 200) -> flask.Response:
     A result the graph encoded already is sent as it is (see
     :class:`vitrage.graph.rpcapi.PreEncoded`).
     """
+    from vitrage.graph.rpcapi import GzipEncoded
     from vitrage.graph.rpcapi import PreEncoded
-    text = str(body) if isinstance(body, PreEncoded) else json.dumps(body)
+    if isinstance(body, GzipEncoded):
+        if 'gzip' in flask.request.headers.get('Accept-Encoding', ''):
+            response = flask.Response(bytes(body), status=status,
+                                      mimetype='application/json')
+            response.headers['Content-Encoding'] = 'gzip'
+            response.headers['Vary'] = 'Accept-Encoding'
+            return response
+        text = body.text()
+    elif isinstance(body, PreEncoded):
+        text = str(body)
+    else:
+        text = json.dumps(body)
     return flask.Response(text, status=status,
                           mimetype='application/json')
 

@@ -1,10 +1,14 @@
 """The Flask application through its test client, with a fake graph."""
+import gzip
 import json
+import threading
 
 import pytest
 
 from vitrage.api import app as api_app
+from vitrage.graph.driver import EntityGraph
 from vitrage.graph import rpcapi
+from vitrage.tests.unit.graph import sample_graph
 
 NOAUTH_MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1',
                  'X-Roles': 'member,reader'}
@@ -418,3 +422,60 @@ def test_keystone_mode_protects_v1_but_not_root(conf_fixture, graph):
     response = http.get('/v1/status/', headers=NOAUTH_ADMIN)
     assert response.status_code == 401
     assert graph.calls == []
+
+
+def test_large_answers_pass_through_gzipped(http, graph):
+    topology = {'nodes': [{'vitrage_id': 'v%d' % i} for i in range(5)],
+                'links': []}
+    text = json.dumps(topology)
+    graph.answers['get_topology'] = rpcapi.GzipEncoded(
+        gzip.compress(text.encode()))
+    response = http.post('/v1/topology/', json={},
+                         headers={'Accept-Encoding': 'gzip, deflate'})
+    assert response.status_code == 200
+    assert response.headers['Content-Encoding'] == 'gzip'
+    assert json.loads(gzip.decompress(response.data)) == topology
+    # A client that does not take gzip gets plain JSON.
+    response = http.post('/v1/topology/', json={})
+    assert 'Content-Encoding' not in response.headers
+    assert body(response) == topology
+    graph.answers['list_resources'] = rpcapi.PreEncoded('[{"id": "x"}]')
+    assert body(http.post('/v1/resources/', json={})) == [{'id': 'x'}]
+
+
+def test_endpoint_gzips_only_large_answers():
+    class Holder:
+        lock = threading.RLock()
+
+        def __init__(self, graph):
+            self.graph = graph
+
+        def is_ready(self):
+            return True
+
+    small = sample_graph.build()
+    endpoint = rpcapi.GraphEndpoint(Holder(small))
+    ctx = {'user_id': 'u', 'project_id': 'p', 'roles': ['admin']}
+    answer = endpoint.get_topology(ctx, 'graph', None, None, None, True)
+    assert 'result_json' in answer
+    big = EntityGraph()
+    for i in range(3000):
+        big.add_vertex('v%d' % i, {'vitrage_category': 'RESOURCE',
+                                   'vitrage_type': 'switch',
+                                   'vitrage_is_deleted': False,
+                                   'vitrage_is_placeholder': False,
+                                   'name': 'switch-%d' % i, 'id': str(i),
+                                   'project_id': 'p'})
+    endpoint = rpcapi.GraphEndpoint(Holder(big))
+    answer = endpoint.list_resources(ctx, None, True, None)
+    assert 'result_gzip' in answer
+    client = rpcapi.GraphClient.__new__(rpcapi.GraphClient)
+    client._require_ready = True
+
+    class Fake:
+        def call(self, context, method, **kwargs):
+            return answer
+    client._client = Fake()
+    result = client.list_resources(ctx, None, True, None)
+    assert isinstance(result, rpcapi.GzipEncoded)
+    assert len(result.decode_result()) == 3000
