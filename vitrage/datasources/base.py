@@ -73,13 +73,17 @@ class Neighbor:
         exists, they only fill in properties it lacks.
     :ivar placeholder: create the neighbour as a placeholder (True) or as a
         real vertex (False, e.g. hosts known from a zone).
+    :ivar vertex_id: the neighbour's vertex id, for a neighbour that
+        exists already and whose key the caller does not know (the
+        evaluator's targets); ``key`` may then be None.
     """
 
-    key: str
+    key: str | None
     label: str
     outgoing: bool
     properties: dict
     placeholder: bool = True
+    vertex_id: str | None = None
 
 
 @dataclasses.dataclass(slots=True)

@@ -1,9 +1,17 @@
 """Scenario templates and their evaluation.
 
 Public surface: validate / load templates (any version) into the typed
-model, plus the constants the API needs for its result dicts.
+model, plus the constants the API needs for its result dicts; the
+scenario evaluator (:class:`ScenarioEvaluator`, :func:`settle`) and the
+transformer of its action events (:class:`EvaluatorTransformer`).
 """
+from vitrage.evaluator.engine import EvaluationLoopError
+from vitrage.evaluator.engine import ScenarioEvaluator
+from vitrage.evaluator.engine import settle
 from vitrage.evaluator.equivalence import EquivalenceConflict
+from vitrage.evaluator.events import ActionEvent
+from vitrage.evaluator.events import deduced_alarm_key
+from vitrage.evaluator.events import ExternalAction
 from vitrage.evaluator.functions import evaluate
 from vitrage.evaluator.functions import GetAttr
 from vitrage.evaluator.model import ActionSpec
@@ -30,18 +38,21 @@ from vitrage.evaluator.status import TemplateValidationError
 from vitrage.evaluator.status import ValidationResult
 from vitrage.evaluator.template_yaml import load_text as parse_yaml
 from vitrage.evaluator.template_yaml import TemplateYAMLError
+from vitrage.evaluator.transformer import EvaluatorTransformer
 from vitrage.evaluator.validation import load
 from vitrage.evaluator.validation import load_text
 from vitrage.evaluator.validation import validate
 from vitrage.evaluator.validation import validate_text
 
 __all__ = [
-    'ACTION_TYPES', 'ActionSpec', 'And', 'Atom', 'Clause',
+    'ACTION_TYPES', 'ActionEvent', 'ActionSpec', 'And', 'Atom', 'Clause',
     'DESCRIPTION_CONTENT', 'DESCRIPTION_SYNTAX', 'DESCRIPTION_VALIDATION',
-    'EntitySpec', 'EquivalenceConflict', 'EquivalenceDef', 'GetAttr',
-    'MESSAGES', 'Not', 'Or', 'RelationshipSpec', 'STATUS_FAILED',
-    'STATUS_OK', 'Scenario', 'TEMPLATE_TYPES', 'TEMPLATE_VERSIONS',
-    'TemplateDef', 'TemplateValidationError', 'TemplateYAMLError',
-    'ValidationResult', 'evaluate', 'load', 'load_text', 'parse_yaml',
-    'validate', 'validate_text',
+    'EntitySpec', 'EquivalenceConflict', 'EquivalenceDef',
+    'EvaluationLoopError', 'EvaluatorTransformer', 'ExternalAction',
+    'GetAttr', 'MESSAGES', 'Not', 'Or', 'RelationshipSpec', 'STATUS_FAILED',
+    'STATUS_OK', 'Scenario', 'ScenarioEvaluator', 'TEMPLATE_TYPES',
+    'TEMPLATE_VERSIONS', 'TemplateDef', 'TemplateValidationError',
+    'TemplateYAMLError', 'ValidationResult', 'deduced_alarm_key',
+    'evaluate', 'load', 'load_text', 'parse_yaml', 'settle', 'validate',
+    'validate_text',
 ]

@@ -159,6 +159,14 @@ class Processor:
         listeners = self._listeners
         before = dict(vertex) if (listeners and vertex is not None) else None
         new = vertex is None
+        if new and update.key is None:
+            raise exceptions.MalformedEvent(
+                'update of vertex %s, which does not exist' % vid)
+        for n in update.neighbors:
+            # Checked before any change: an event is applied whole or not.
+            if n.key is None and graph.get_vertex(n.vertex_id) is None:
+                raise exceptions.MalformedEvent(
+                    'neighbour %s does not exist' % n.vertex_id)
         if new:
             props[Prop.CACHED_ID] = cached_id(update.key)
             props[Prop.IS_REAL_VITRAGE_ID] = True
@@ -238,7 +246,7 @@ class Processor:
             self._link(vid, vertex, update.neighbors, sample_ts, prune=False)
             return
         for n in update.neighbors:
-            nid = vitrage_id(n.key)
+            nid = n.vertex_id or vitrage_id(n.key)
             src, dst = (vid, nid) if n.outgoing else (nid, vid)
             data = self.graph.get_edge(src, dst, n.label)
             if data is not None and not data.get(Prop.IS_DELETED):
@@ -252,7 +260,7 @@ class Processor:
         kinds = set()
         edge_props = {Prop.UPDATE_TIMESTAMP: sample_ts}
         for n in neighbors:
-            nid = vitrage_id(n.key)
+            nid = n.vertex_id or vitrage_id(n.key)
             neighbor = self._ensure_neighbor(nid, n, sample_ts)
             if n.outgoing:
                 src, dst = vid, nid
@@ -287,6 +295,9 @@ class Processor:
         graph = self.graph
         neighbor = graph.get_vertex(nid)
         if neighbor is None:
+            if n.key is None:
+                raise exceptions.MalformedEvent(
+                    'neighbour %s does not exist' % nid)
             props = dict(n.properties)
             props.setdefault(Prop.SAMPLE_TIMESTAMP, sample_ts)
             props[Prop.IS_PLACEHOLDER] = n.placeholder
