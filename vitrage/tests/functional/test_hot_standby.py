@@ -5,16 +5,13 @@ active; graph B (another holder, ``standby_mode = hot``) waits and keeps
 its graph current from the events table. When A stops heart-beating, B
 takes the next term and holds exactly A's last graph.
 """
-import textwrap
 import threading
 
 from vitrage.collector.service import Collector
 from vitrage.common.constants import Prop
 from vitrage.graph.service import GraphService
 from vitrage.persistor.service import PersistorService
-from vitrage import service
-from vitrage.storage import connection as db_connection
-from vitrage.storage import migrations
+from vitrage.tests.functional import embedded
 from vitrage.tests.functional import test_restore
 from vitrage.tests import helpers
 
@@ -31,35 +28,10 @@ def test_hot_standby_follows_then_takes_over(tmp_path, conf):
     static.mkdir()
     (static / 'a.yaml').write_text(test_restore.topology(
         [('sw-1', 'available'), ('sw-2', 'available')]))
-    name = helpers.unique_name('hot')
-    config = tmp_path / 'vitrage.conf'
-    config.write_text(textwrap.dedent('''\
-        [DEFAULT]
-        transport_url = kombu+memory:////
-        state_path = {tmp}
-        [datasources]
-        types = static
-        snapshots_interval = 3600
-        [static]
-        directory = {static}
-        changes_interval = 10
-        [collector]
-        topic = {name}_c
-        [entity_graph]
-        topic = {name}_g
-        events_topic = {name}_e
-        lease_time = 2
-        heartbeat_interval = 0.2
-        [persistency]
-        persistor_topic = {name}_p
-        batch_timeout_ms = 20
-        purge_interval = 0
-        standby_mode = hot
-        ''').format(tmp=tmp_path, static=static, name=name))
-    service.prepare_service(['--config-file', str(config)], conf=conf,
-                            setup_logging=False)
-    database = db_connection.from_conf(conf)
-    migrations.upgrade(database.engine)
+    database = embedded.configure(
+        conf, tmp_path, static,
+        entity_graph={'lease_time': 2, 'heartbeat_interval': 0.2},
+        persistency={'standby_mode': 'hot'})
     persistor = PersistorService(0, conf)
     persistor.run()
     collector = Collector(conf)

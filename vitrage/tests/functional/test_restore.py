@@ -6,18 +6,14 @@ handles changes (logged, not in the snapshot), and stops. A new graph
 restores the snapshot, replays the logged changes, and holds exactly the
 graph the first one had, without calling get_all.
 """
-import textwrap
 import time
 
 from vitrage.collector.service import Collector
 from vitrage.common.constants import Prop
 from vitrage.graph.service import GraphService
 from vitrage.persistor.service import PersistorService
-from vitrage import service
-from vitrage.storage import connection as db_connection
-from vitrage.storage import migrations
 from vitrage.storage import snapshots
-from vitrage.tests import helpers
+from vitrage.tests.functional import embedded
 
 
 def topology(entities):
@@ -47,32 +43,7 @@ def test_new_graph_restores_snapshot_and_replays_the_log(tmp_path, conf):
     (static / 'a.yaml').write_text(topology(
         [('sw-1', 'available'), ('sw-2', 'available'),
          ('sw-3', 'available')]))
-    name = helpers.unique_name('restore')
-    config = tmp_path / 'vitrage.conf'
-    config.write_text(textwrap.dedent('''\
-        [DEFAULT]
-        transport_url = kombu+memory:////
-        state_path = {tmp}
-        [datasources]
-        types = static
-        snapshots_interval = 3600
-        [static]
-        directory = {static}
-        changes_interval = 10
-        [collector]
-        topic = {name}_c
-        [entity_graph]
-        topic = {name}_g
-        events_topic = {name}_e
-        [persistency]
-        persistor_topic = {name}_p
-        batch_timeout_ms = 20
-        purge_interval = 0
-        ''').format(tmp=tmp_path, static=static, name=name))
-    service.prepare_service(['--config-file', str(config)], conf=conf,
-                            setup_logging=False)
-    database = db_connection.from_conf(conf)
-    migrations.upgrade(database.engine)
+    database = embedded.configure(conf, tmp_path, static)
     persistor = PersistorService(0, conf)
     persistor.run()
     collector = Collector(conf)

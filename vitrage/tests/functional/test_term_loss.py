@@ -10,11 +10,8 @@ import textwrap
 
 from vitrage.collector.service import Collector
 from vitrage.graph.service import GraphService
-from vitrage import service
-from vitrage.storage import connection as db_connection
-from vitrage.storage import migrations
 from vitrage.storage import terms
-from vitrage.tests import helpers
+from vitrage.tests.functional import embedded
 
 
 def test_lost_term_stops_the_graph(tmp_path, conf):
@@ -26,30 +23,9 @@ def test_lost_term_stops_the_graph(tmp_path, conf):
             - {static_id: s, type: switch, id: sw, state: available}
           relationships: []
         '''))
-    name = helpers.unique_name('term_loss')
-    config = tmp_path / 'vitrage.conf'
-    config.write_text(textwrap.dedent('''\
-        [DEFAULT]
-        transport_url = kombu+memory:////
-        state_path = {tmp}
-        [datasources]
-        types = static
-        [static]
-        directory = {static}
-        [collector]
-        topic = {name}_c
-        [entity_graph]
-        topic = {name}_g
-        events_topic = {name}_e
-        heartbeat_interval = 0.2
-        lease_time = 5
-        [persistency]
-        persistor_topic = {name}_p
-        ''').format(tmp=tmp_path, static=static, name=name))
-    service.prepare_service(['--config-file', str(config)], conf=conf,
-                            setup_logging=False)
-    database = db_connection.from_conf(conf)
-    migrations.upgrade(database.engine)
+    database = embedded.configure(
+        conf, tmp_path, static,
+        entity_graph={'lease_time': 5, 'heartbeat_interval': 0.2})
     collector = Collector(conf)
     graph = GraphService(conf)
     try:

@@ -20,37 +20,10 @@ from vitrage.tests.unit.evaluator.test_engine_world import NAGIOS
 from vitrage.tests.unit.evaluator.test_engine_world import VM
 from vitrage.tests.unit.evaluator.test_engine_world import World
 from vitrage.tests.unit.evaluator.test_engine_world import world_event
+from vitrage.tests.unit.evaluator import test_examples
 
-PING_LOSS = '''
-metadata: {version: 2, type: standard, name: ping_loss_on_compute}
-definitions:
-  entities:
-    - entity: {category: ALARM, type: nagios, name: PING_LOSS, template_id: ping_alarm}
-    - entity: {category: RESOURCE, type: nova.host, template_id: compute}
-    - entity: {category: RESOURCE, type: nova.instance, template_id: vm}
-    - entity: {category: ALARM, type: vitrage, name: vm_unreachable, template_id: vm_alarm}
-  relationships:
-    - relationship: {source: ping_alarm, target: compute, relationship_type: on, template_id: ping_on_compute}
-    - relationship: {source: compute, target: vm, relationship_type: contains, template_id: compute_has_vm}
-    - relationship: {source: vm_alarm, target: vm, relationship_type: on, template_id: vm_alarm_on_vm}
-scenarios:
-  - scenario:
-      condition: ping_on_compute
-      actions:
-        - action: {action_type: set_state, properties: {state: ERROR}, action_target: {target: compute}}
-        - action: {action_type: mark_down, action_target: {target: compute}}
-  - scenario:
-      condition: ping_on_compute and compute_has_vm
-      actions:
-        - action:
-            action_type: raise_alarm
-            properties: {alarm_name: vm_unreachable, severity: CRITICAL}
-            action_target: {target: vm}
-  - scenario:
-      condition: ping_on_compute and compute_has_vm and vm_alarm_on_vm
-      actions:
-        - action: {action_type: add_causal_relationship, action_target: {source: ping_alarm, target: vm_alarm}}
-'''  # noqa: E501
+# The spec's worked example 11.1 (v2), as the loader tests hold it.
+PING_LOSS = test_examples.PING_LOSS_V2
 
 VM_WITHOUT_NIC = '''
 metadata: {version: 3, type: standard, name: vm_without_nic}
