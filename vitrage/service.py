@@ -36,4 +36,28 @@ def prepare_service(argv: list[str] | None = None,
         log.setup(conf, 'vitrage')
     from vitrage.datasources import loader
     loader.register_datasource_opts(conf)
+    check_values(conf)
     return conf
+
+
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every Vitrage option now, so a bad value stops the command at
+    once with its name instead of failing later in a worker that its
+    supervisor restarts again and again.
+
+    :raises vitrage.common.exceptions.ConfigError: naming the option.
+    """
+    from vitrage.common import exceptions
+    from vitrage.conf import opts
+    for group, options in opts.list_opts():
+        for opt in options:
+            try:
+                if group == 'DEFAULT':
+                    getattr(conf, opt.dest)
+                elif group in conf:
+                    getattr(conf[group], opt.dest)
+            except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+                continue   # not registered in this process
+            except (cfg.Error, ValueError) as exc:
+                raise exceptions.ConfigError(
+                    '[%s] %s: %s' % (group, opt.dest, exc)) from exc

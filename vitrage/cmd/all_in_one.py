@@ -15,6 +15,7 @@ import threading
 from oslo_config import cfg
 from oslo_log import log
 
+from vitrage.cmd import console_script
 from vitrage import conf as vitrage_conf
 from vitrage import service
 
@@ -142,6 +143,7 @@ class AllInOne:
             self.persistor.terminate()
 
 
+@console_script
 def main(argv: list[str] | None = None) -> None:
     conf = build_conf(argv)
     aio = AllInOne(conf)

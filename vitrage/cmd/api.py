@@ -15,6 +15,7 @@ import oslo_messaging
 from werkzeug import serving
 
 from vitrage.api import app as api_app
+from vitrage.cmd import console_script
 from vitrage.graph.rpcapi import GraphClient
 from vitrage import service
 
@@ -73,6 +74,7 @@ def serve(conf: cfg.ConfigOpts, app: Any) -> ApiServer:
     return server
 
 
+@console_script
 def main(argv: list[str] | None = None) -> None:
     conf = service.prepare_service(argv)
     transport = oslo_messaging.get_rpc_transport(conf)

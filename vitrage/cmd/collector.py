@@ -1,10 +1,12 @@
 """vitrage-collector: datasource drivers answering get_all/get_changes."""
 import cotyledon
 
+from vitrage.cmd import console_script
 from vitrage.collector.service import CollectorService
 from vitrage import service
 
 
+@console_script
 def main() -> None:
     conf = service.prepare_service()
     manager = cotyledon.ServiceManager()

@@ -1,10 +1,12 @@
 """vitrage-graph: the entity graph, processor and timers."""
 import cotyledon
 
+from vitrage.cmd import console_script
 from vitrage.graph.service import GraphWorker
 from vitrage import service
 
 
+@console_script
 def main() -> None:
     conf = service.prepare_service()
     manager = cotyledon.ServiceManager()

@@ -2,10 +2,12 @@
 """
 import sys
 
+from vitrage.cmd import console_script
 from vitrage.persistor import service as persistor_service
 from vitrage import service
 
 
+@console_script
 def main(argv: list[str] | None = None) -> None:
     conf = service.prepare_service(argv)
     persistor_service.build_manager(
