@@ -26,10 +26,8 @@ import threading
 import time
 import uuid
 
-import pymysql
-import sqlalchemy.engine
-
 from vitrage.tests.integration import persistor_procs
+from vitrage.tests.integration import services
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -58,16 +56,7 @@ def main() -> None:
     args = parser.parse_args()
 
     name = 'vitrage_bench_%s' % uuid.uuid4().hex[:10]
-    server = sqlalchemy.engine.make_url(args.db_url)
-    admin = pymysql.connect(host=server.host or '127.0.0.1',
-                            port=server.port or 3306,
-                            user=server.username or 'root',
-                            password=server.password or '',
-                            autocommit=True)
-    admin.cursor().execute('CREATE DATABASE `%s` CHARACTER SET utf8mb4 '
-                           'COLLATE utf8mb4_bin' % name)
-    db_url = server.set(database=name, query={'charset': 'utf8mb4'}
-                        ).render_as_string(hide_password=False)
+    db_url = services.create_database(args.db_url, name)
     folder = tempfile.mkdtemp(prefix='vitrage-bench-')
     config = persistor_procs.write_config(
         folder, args.transport_url, db_url, name,
@@ -127,8 +116,7 @@ def main() -> None:
     finally:
         persistor.stop()
         persistor_procs.delete_queues(args.transport_url, name)
-        admin.cursor().execute('DROP DATABASE IF EXISTS `%s`' % name)
-        admin.close()
+        services.drop_database(args.db_url, name)
 
 
 if __name__ == '__main__':

@@ -35,8 +35,8 @@ import uuid
 import zlib
 
 import psutil
-import pymysql
-import sqlalchemy
+
+from vitrage.tests.integration import services
 
 DEFAULT_SIZES = (10000, 100000)
 
@@ -222,16 +222,7 @@ def main() -> None:
         os.cpu_count(), psutil.virtual_memory().total / 2 ** 30,
         sys.version.split()[0]))
     name = 'vitrage_bench_snap_%s' % uuid.uuid4().hex[:10]
-    server = sqlalchemy.engine.make_url(args.db_url)
-    admin = pymysql.connect(host=server.host or '127.0.0.1',
-                            port=server.port or 3306,
-                            user=server.username or 'root',
-                            password=server.password or '',
-                            autocommit=True)
-    admin.cursor().execute('CREATE DATABASE `%s` CHARACTER SET utf8mb4 '
-                           'COLLATE utf8mb4_bin' % name)
-    db_url = server.set(database=name, query={'charset': 'utf8mb4'}
-                        ).render_as_string(hide_password=False)
+    db_url = services.create_database(args.db_url, name)
     try:
         for size in args.sizes:
             argv = ['--child', 'write', '--size', str(size),
@@ -247,8 +238,7 @@ def main() -> None:
                 continue
             report(r, args.compare)
     finally:
-        admin.cursor().execute('DROP DATABASE `%s`' % name)
-        admin.close()
+        services.drop_database(args.db_url, name)
 
 
 if __name__ == '__main__':

@@ -4,7 +4,6 @@ The event-log contract suite, the models-vs-migrations check, terms,
 history and purge, each on a new database dropped afterwards.
 """
 import datetime
-import threading
 
 import pytest
 
@@ -18,6 +17,7 @@ from vitrage.storage import purge
 from vitrage.storage import terms
 from vitrage.tests.unit.storage import eventlog_contract
 from vitrage.tests.unit.storage import schema_checks
+from vitrage.tests.unit.storage import test_terms
 
 
 @pytest.fixture
@@ -61,26 +61,9 @@ def test_dbsync_twice_is_harmless(database):
         migrations.head_revision()
 
 
-def test_concurrent_begins_get_distinct_terms(mysql_database, database):
-    got = []
-    lock = threading.Lock()
-
-    def worker(name):
-        db = connection.Database(mysql_database)
-        store = terms.TermStore(db)
-        for _ in range(10):
-            term = store.begin_term(name)
-            with lock:
-                got.append(term)
-        db.dispose()
-
-    threads = [threading.Thread(target=worker, args=('g%d' % i,))
-               for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(got) == list(range(1, 41))
+def test_concurrent_begins_get_distinct_terms(tmp_path, database):
+    # The SQLite test, on MariaDB: 40 concurrent begins, 40 terms.
+    test_terms.test_concurrent_begins_get_distinct_terms(tmp_path, database)
 
 
 def test_fencing_and_history_through_the_writer(database):
