@@ -7,6 +7,8 @@ the RPC server for the API and the periodic tasks, and
 :meth:`GraphService.terminate` stops them. The parts are made by small
 ``construct_*`` methods that tests and the all-in-one can override.
 """
+import ctypes
+import ctypes.util
 import gc
 import os
 import threading
@@ -51,10 +53,20 @@ def tune_gc() -> None:
 
 def freeze_graph_memory() -> None:
     """Move what exists now (the loaded graph) out of the collector's
-    sight, so later collections do not traverse it again and again.
+    sight, so later collections do not traverse it again and again, and
+    give the C heap's free pages (decoded messages) back to the system.
     """
     gc.collect()
     gc.freeze()
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass    # not glibc: nothing to give back this way
 
 
 class EventsEndpoint:
