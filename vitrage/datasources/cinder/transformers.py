@@ -9,7 +9,6 @@ notifications).
 """
 from vitrage.common.constants import Category
 from vitrage.common.constants import EdgeLabel
-from vitrage.common.constants import Envelope
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
 from vitrage.common import exceptions
@@ -21,6 +20,7 @@ from vitrage.datasources.nova.transformers import add_known
 from vitrage.datasources.nova.transformers import INSTANCE_PREFIX
 from vitrage.datasources.nova.transformers import INSTANCE_TYPE
 from vitrage.datasources.nova.transformers import normalized_time
+from vitrage.datasources.nova.transformers import resource_properties
 
 VOLUME_TYPE = 'cinder.volume'
 VOLUME_PREFIX = resource_key(VOLUME_TYPE, '')
@@ -68,17 +68,8 @@ class VolumeTransformer(TransformerBase):
         :raises vitrage.common.exceptions.MalformedEvent: without ``id`` or
             the sample date, or with malformed ``attachments``.
         """
-        volume_id = event.get('id')
-        sample = event.get(Envelope.SAMPLE_DATE)
-        if volume_id is None or sample is None:
-            self.require(event, 'id', Envelope.SAMPLE_DATE)
-        properties = {
-            Prop.CATEGORY: Category.RESOURCE,
-            Prop.TYPE: VOLUME_TYPE,
-            Prop.ID: volume_id,
-            Prop.SAMPLE_TIMESTAMP: sample,
-            Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
-        }
+        volume_id, sample, properties = resource_properties(
+            event, VOLUME_TYPE)
         add_known(properties, Prop.NAME,
                   _first(event, ('display_name', 'name')))
         add_known(properties, Prop.STATE, event.get('status'))

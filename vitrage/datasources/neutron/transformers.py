@@ -9,7 +9,6 @@ drivers keep the ports for which :func:`is_compute_port` holds.
 """
 from vitrage.common.constants import Category
 from vitrage.common.constants import EdgeLabel
-from vitrage.common.constants import Envelope
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
 from vitrage.common import exceptions
@@ -21,6 +20,7 @@ from vitrage.datasources.nova.transformers import add_known
 from vitrage.datasources.nova.transformers import INSTANCE_PREFIX
 from vitrage.datasources.nova.transformers import INSTANCE_TYPE
 from vitrage.datasources.nova.transformers import normalized_time
+from vitrage.datasources.nova.transformers import resource_properties
 
 NETWORK_TYPE = 'neutron.network'
 PORT_TYPE = 'neutron.port'
@@ -55,17 +55,8 @@ class NetworkTransformer(TransformerBase):
         :raises vitrage.common.exceptions.MalformedEvent: without ``id`` or
             the sample date, or with a bad ``updated_at`` time.
         """
-        network_id = event.get('id')
-        sample = event.get(Envelope.SAMPLE_DATE)
-        if network_id is None or sample is None:
-            self.require(event, 'id', Envelope.SAMPLE_DATE)
-        properties = {
-            Prop.CATEGORY: Category.RESOURCE,
-            Prop.TYPE: NETWORK_TYPE,
-            Prop.ID: network_id,
-            Prop.SAMPLE_TIMESTAMP: sample,
-            Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
-        }
+        network_id, sample, properties = resource_properties(
+            event, NETWORK_TYPE)
         add_known(properties, Prop.NAME, event.get('name'))
         add_known(properties, Prop.STATE, event.get('status'))
         add_known(properties, Prop.PROJECT_ID, _project(event))
@@ -87,17 +78,7 @@ class PortTransformer(TransformerBase):
         :raises vitrage.common.exceptions.MalformedEvent: without ``id`` or
             the sample date, or with malformed ``fixed_ips``.
         """
-        port_id = event.get('id')
-        sample = event.get(Envelope.SAMPLE_DATE)
-        if port_id is None or sample is None:
-            self.require(event, 'id', Envelope.SAMPLE_DATE)
-        properties = {
-            Prop.CATEGORY: Category.RESOURCE,
-            Prop.TYPE: PORT_TYPE,
-            Prop.ID: port_id,
-            Prop.SAMPLE_TIMESTAMP: sample,
-            Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
-        }
+        port_id, sample, properties = resource_properties(event, PORT_TYPE)
         add_known(properties, Prop.NAME, event.get('name'))
         add_known(properties, Prop.STATE, event.get('status'))
         add_known(properties, Prop.PROJECT_ID, _project(event))

@@ -80,6 +80,31 @@ def normalized_time(event: dict, field: str) -> str | None:
                 exc)) from exc
 
 
+def resource_properties(event: dict, vitrage_type: str,
+                        id_field: str = 'id') -> tuple[object, str, dict]:
+    """What every resource event of a transformer starts with.
+
+    :param event: an entity event.
+    :param vitrage_type: the entities' type.
+    :param id_field: the event's field holding the entity id.
+    :returns: (entity id, sample date, the properties: category, type,
+        id, sample timestamp and datasource name).
+    :raises vitrage.common.exceptions.MalformedEvent: without the id or
+        the sample date.
+    """
+    entity_id = event.get(id_field)
+    sample = event.get(Envelope.SAMPLE_DATE)
+    if entity_id is None or sample is None:
+        TransformerBase.require(event, id_field, Envelope.SAMPLE_DATE)
+    return entity_id, sample, {
+        Prop.CATEGORY: Category.RESOURCE,
+        Prop.TYPE: vitrage_type,
+        Prop.ID: entity_id,
+        Prop.SAMPLE_TIMESTAMP: sample,
+        Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
+    }
+
+
 def add_known(properties: dict, name: str, value: object) -> None:
     """Set ``properties[name]`` unless ``value`` is None.
 
@@ -112,21 +137,12 @@ class ZoneTransformer(TransformerBase):
         :raises vitrage.common.exceptions.MalformedEvent: without
             ``zoneName`` or the sample date.
         """
-        zone = event.get('zoneName')
-        sample = event.get(Envelope.SAMPLE_DATE)
-        if zone is None or sample is None:
-            self.require(event, 'zoneName', Envelope.SAMPLE_DATE)
+        zone, sample, properties = resource_properties(
+            event, ZONE_TYPE, 'zoneName')
         zone_state = event.get('zoneState') or {}
-        properties = {
-            Prop.CATEGORY: Category.RESOURCE,
-            Prop.TYPE: ZONE_TYPE,
-            Prop.ID: zone,
-            Prop.NAME: zone,
-            Prop.STATE: (ZONE_AVAILABLE if zone_state.get('available')
-                         else ZONE_UNAVAILABLE),
-            Prop.SAMPLE_TIMESTAMP: sample,
-            Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
-        }
+        properties[Prop.NAME] = zone
+        properties[Prop.STATE] = (ZONE_AVAILABLE if zone_state.get('available')
+                                  else ZONE_UNAVAILABLE)
         cluster = dict(_CLUSTER_PROPERTIES)
         cluster[Prop.SAMPLE_TIMESTAMP] = sample
         neighbors = [Neighbor(CLUSTER_KEY, EdgeLabel.CONTAINS, False,
@@ -204,19 +220,10 @@ class InstanceTransformer(TransformerBase):
         :raises vitrage.common.exceptions.MalformedEvent: without ``id`` or
             the sample date, or with a bad ``updated`` time.
         """
-        server_id = event.get('id')
-        sample = event.get(Envelope.SAMPLE_DATE)
-        if server_id is None or sample is None:
-            self.require(event, 'id', Envelope.SAMPLE_DATE)
+        server_id, sample, properties = resource_properties(
+            event, INSTANCE_TYPE)
         status = event.get('status')
         host = event.get(HOST_FIELD)
-        properties = {
-            Prop.CATEGORY: Category.RESOURCE,
-            Prop.TYPE: INSTANCE_TYPE,
-            Prop.ID: server_id,
-            Prop.SAMPLE_TIMESTAMP: sample,
-            Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
-        }
         add_known(properties, Prop.NAME, event.get('name'))
         add_known(properties, Prop.STATE, status)
         add_known(properties, Prop.PROJECT_ID, event.get('tenant_id'))
