@@ -86,6 +86,20 @@ class ApiState:
         self.conf = conf
         self.graph_client = graph_client
         self.gate = gate
+        self._database = None
+        self._database_lock = threading.Lock()
+
+    @property
+    def database(self) -> Any:
+        """The :class:`vitrage.storage.connection.Database` of
+        ``[database] connection``, opened on first use (templates,
+        alarm history, webhooks live there).
+        """
+        with self._database_lock:
+            if self._database is None:
+                from vitrage.storage import connection as db_connection
+                self._database = db_connection.from_conf(self.conf)
+            return self._database
 
 
 def build_app(conf: cfg.ConfigOpts, graph_client: Any) -> flask.Flask:

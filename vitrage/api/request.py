@@ -33,6 +33,11 @@ def graph_client() -> Any:
     return state().graph_client
 
 
+def database() -> Any:
+    """The API's :class:`vitrage.storage.connection.Database`."""
+    return state().database
+
+
 def identity() -> dict:
     """The caller's request context.
 

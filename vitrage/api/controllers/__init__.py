@@ -1,10 +1,26 @@
 """One module per REST resource; each exposes a Flask ``blueprint``.
 
-Blueprints listed in :data:`V1` are mounted under ``/v1`` and behind the
-readiness gate; :mod:`root` (versions, healthcheck) is mounted at ``/``.
+Every module of this package but :mod:`root` is mounted under ``/v1``
+and behind the readiness gate (:data:`V1`, found at import so that a new
+resource needs no registration elsewhere); :mod:`root` (versions,
+healthcheck) is mounted at ``/``.
 """
-from vitrage.api.controllers import resources
-from vitrage.api.controllers import status
-from vitrage.api.controllers import topology
+import importlib
+import pkgutil
 
-V1 = (topology.blueprint, resources.blueprint, status.blueprint)
+import flask
+
+
+def _v1_blueprints() -> tuple[flask.Blueprint, ...]:
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == 'root' or info.name.startswith('_'):
+            continue
+        module = importlib.import_module('%s.%s' % (__name__, info.name))
+        blueprint = getattr(module, 'blueprint', None)
+        if isinstance(blueprint, flask.Blueprint):
+            found.append(blueprint)
+    return tuple(found)
+
+
+V1 = _v1_blueprints()
