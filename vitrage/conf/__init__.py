@@ -7,12 +7,13 @@ from vitrage.conf import consistency
 from vitrage.conf import database
 from vitrage.conf import datasources
 from vitrage.conf import entity_graph
+from vitrage.conf import evaluator
 from vitrage.conf import paths
 from vitrage.conf import persistency
 from vitrage.conf import service
 
 _MODULES = (api, collector, consistency, database, datasources, entity_graph,
-            paths, persistency, service)
+            evaluator, paths, persistency, service)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -38,6 +38,7 @@ from vitrage.evaluator.matcher import ScenarioMatcher
 from vitrage.evaluator.model import ActionSpec
 from vitrage.evaluator.model import Scenario
 from vitrage.evaluator.model import TemplateDef
+from vitrage.graph import driver as graph_driver
 from vitrage.graph.driver import EntityGraph
 from vitrage.graph.states import StateNormalizer
 
@@ -127,6 +128,27 @@ class ScenarioEvaluator:
         self._seq = itertools.count()
         for template in templates:
             self._register(template)
+
+    def reset(self, graph: EntityGraph) -> None:
+        """Forget every match and look at ``graph`` from now on (a graph
+        swapped in from a snapshot); inactive until :meth:`evaluate_all`.
+        """
+        self.graph = graph
+        self.active = False
+        self._touched = set()
+        self._matches = {sid: {} for sid in self._matchers}
+        self._matchers = {sid: ScenarioMatcher(graph, m.scenario)
+                          for sid, m in self._matchers.items()}
+        self._by_vertex = {}
+        self._holders = {}
+        self._applied = {}
+        self._dirty = set()
+        self._alarm_keys = {}
+
+    @property
+    def template_names(self) -> list[str]:
+        """The templates evaluated, in the order they were added."""
+        return list(self._templates)
 
     # -- templates ----------------------------------------------------
     @property
@@ -377,8 +399,9 @@ class ScenarioEvaluator:
                     self._applied[similar] = dominant
                     self._external(similar, dominant)
                 continue
-            if applied is None or applied.properties != \
-                    dominant.properties:
+            if (applied is None or applied.properties !=
+                    dominant.properties) and \
+                    not self._in_effect(similar, dominant):
                 found.append(self._do(similar, dominant))
             self._applied[similar] = dominant
         found.extend(self._leftovers(touched, leftover_alarms))
@@ -417,7 +440,56 @@ class ScenarioEvaluator:
                     event = self._event(ev.CLEAR_ALARM, target)
                     event.alarm_name = name
                     found.append(event)
+            if alarms and self._kept(vertex):
+                for _src, dst, _label, data in self.graph.edges(
+                        vid, graph_driver.OUT, EdgeLabel.CAUSES):
+                    if data.get(Prop.IS_DELETED) or \
+                            (CAUSAL, dst, vid, None) in self._applied:
+                        continue
+                    if self._kept(self.graph.get_vertex(dst)):
+                        event = self._event(ev.REMOVE_CAUSAL, dst)
+                        event.source_id = vid
+                        event.source_key = self.key_of(vid)
+                        event.target_key = self.key_of(dst)
+                        found.append(event)
         return found
+
+    def _in_effect(self, similar: SimilarKey, firing: Firing) -> bool:
+        """Whether the graph shows the firing's effect already (a graph
+        restored with its deduced alarms, states and edges): then there
+        is nothing to do.
+        """
+        kind, target_id, source_id, name = similar
+        if kind == RAISE:
+            alarm = self.graph.get_vertex(vitrage_id(
+                ev.deduced_alarm_key(name, target_id)))
+            return _live(alarm) and \
+                alarm.get(Prop.SEVERITY) == firing.properties['severity']
+        if kind == CAUSAL:
+            edge = self.graph.get_edge(source_id, target_id,
+                                       EdgeLabel.CAUSES)
+            return edge is not None and not edge.get(Prop.IS_DELETED)
+        target = self.graph.get_vertex(target_id)
+        if not _live(target):
+            return False
+        if kind == SET_STATE:
+            return target.get(Prop.VITRAGE_STATE) == \
+                firing.properties['state']
+        if kind == MARK_DOWN:
+            return bool(target.get(Prop.IS_MARKED_DOWN))
+        return False
+
+    def _kept(self, vertex: dict | None) -> bool:
+        """Live, and not a deduced alarm nothing holds (which is cleared
+        with its edges).
+        """
+        if not _live(vertex):
+            return False
+        if vertex.get(Prop.CATEGORY) == Category.ALARM and \
+                vertex.get(Prop.TYPE) == ev.VITRAGE_DATASOURCE:
+            return (RAISE, vertex.get('resource_id'), None,
+                    vertex.get(Prop.NAME)) in self._applied
+        return True
 
     def _event(self, action: str, target_id: str,
                sample_date: str | None = None) -> ev.ActionEvent:
