@@ -407,3 +407,70 @@ scenarios:
     pairs = [dict(k) for k in match_all(world.graph, two_vms)]
     assert len(pairs) == 2
     assert all(p['a'] != p['b'] for p in pairs)
+
+
+# -- restores: nothing redone, nothing left behind ---------------------------
+
+CAUSAL_ONLY = '''
+metadata: {version: 3, type: standard, name: causal_only}
+entities:
+  ping: {category: ALARM, type: nagios, name: PING_LOSS}
+  disk: {category: ALARM, type: nagios, name: DISK}
+  host: {category: RESOURCE, type: nova.host}
+scenarios:
+  - condition: ping [on] host AND disk [on] host
+    actions:
+      - add_causal_relationship: {source: disk, target: ping}
+'''
+
+
+def test_a_restored_graph_is_not_deduced_again():
+    world = World(PING_LOSS)
+    compute_with_vms(world)
+    ping_loss(world)
+    before = world.summary()
+    restarted = ScenarioEvaluator(world.graph, world.templates,
+                                  world.states)
+    # Every firing holds its effect already: no event, all registered.
+    assert restarted.evaluate_all() == []
+    assert len(restarted.active_actions()) == \
+        len(world.evaluator.active_actions())
+    assert world.summary() == before
+
+
+def test_reset_follows_a_swapped_graph():
+    reference = World(PING_LOSS)
+    compute_with_vms(reference)
+    ping_loss(reference)
+    world = World(PING_LOSS)
+    compute_with_vms(world)
+    swapped = World(PING_LOSS, start=False)
+    compute_with_vms(swapped)
+    ping_loss(swapped)      # evaluator not started: nothing deduced
+    assert swapped.summary() == (set(), {}, set(), set())
+    world.evaluator.reset(swapped.graph)
+    assert world.evaluator.graph is swapped.graph
+    assert not world.evaluator.active
+    assert world.evaluator.active_actions() == {}
+    swapped.processor.add_listener(world.evaluator)
+    settle(swapped.processor, world.evaluator,
+           world.evaluator.evaluate_all())
+    assert swapped.summary() == reference.summary()
+    assert swapped.summary() != (set(), {}, set(), set())
+
+
+def test_evaluate_all_removes_causal_edges_nothing_holds():
+    world = World(CAUSAL_ONLY)
+    world.feed(world_event('host', 'h1'))
+    ping_loss(world, host='h1')
+    world.feed(world_event('alarm', 'disk-h1', name='DISK', host='h1'))
+    causes = world.summary()[3]
+    assert len(causes) == 1
+    restarted = ScenarioEvaluator(world.graph, [], world.states)
+    processor = Processor(world.graph, world.processor.transformers,
+                          world.states)
+    processor.add_listener(restarted)
+    events = restarted.evaluate_all()
+    assert [e['action'] for e in events] == [ev.REMOVE_CAUSAL]
+    settle(processor, restarted, events)
+    assert world.summary()[3] == set()
