@@ -123,39 +123,49 @@ class TemplateCatalog:
         """
         templates = [(path, template_yaml.stringify(t))
                      for path, t in templates]
+        definitions = self.definitions()
+        checked = [self._check(path, t, template_type, params, definitions)
+                   for path, t in templates]
         if overwrite:
-            names = {template_name(t, path) for path, t in templates}
+            names = {name for name, _result in checked}
             replaced = [t for t in self.store.rows() if t.name in names]
             pending = self._delete(replaced)
             if pending and not (wait or self.wait_deleted)(pending):
                 raise TemplateError(
                     'templates %s were not deleted in time'
                     % ', '.join(sorted(pending)))
-        definitions = self.definitions()
         in_use = self.store.names_in_use()
-        rows = []
-        for path, template in templates:
-            rows.append(self._add_one(path, template, template_type, params,
-                                      definitions, in_use))
-        return rows
+        return [self._store(path, template, template_type, name, result,
+                            in_use)
+                for (path, template), (name, result) in zip(templates,
+                                                            checked)]
 
-    def _add_one(self, path: str | None, template: Any,
-                 template_type: str | None, params: dict | None,
-                 definitions: Callable[[str], Any],
-                 in_use: set[str]) -> dict[str, Any]:
+    @staticmethod
+    def _check(path: str | None, template: Any,
+               template_type: str | None, params: dict | None,
+               definitions: Callable[[str], Any]
+               ) -> tuple[str, Any]:
+        """(name, validation result or None for an unknown type)."""
         name = template_name(template, path)
         try:
             validation.resolve_type(template, template_type)
         except TemplateValidationError:
+            return name, None
+        result = validation.validate(template, template_type, params,
+                                     definitions)
+        return (result.name or name if result.is_valid else name), result
+
+    def _store(self, path: str | None, template: Any,
+               template_type: str | None, name: str,
+               result: Any, in_use: set[str]) -> dict[str, Any]:
+        if result is None:
             return _unstored(name, template_type, UNKNOWN_TYPE)
         if name in in_use:
             return _unstored(name, template_type, DUPLICATE_NAME)
-        result = validation.validate(template, template_type, params,
-                                     definitions)
         if result.is_valid:
-            stored = self.store.add(result.name or name,
-                                    result.template_type, store_mod.LOADING,
-                                    result.message, result.template)
+            stored = self.store.add(name, result.template_type,
+                                    store_mod.LOADING, result.message,
+                                    result.template)
         else:
             metadata = template.get('metadata') \
                 if isinstance(template, dict) else None

@@ -196,3 +196,17 @@ def test_seed_fills_only_an_empty_store(catalog, store, tmp_path):
                                           store_mod.ERROR]
     catalog.delete(['seeded'])
     assert catalog.seed(str(tmp_path)) == []
+
+
+def test_duplicates_are_found_by_the_resolved_name(catalog, store):
+    template = named(PARAMETRISED, 'get_param(name)')
+    template['parameters'] = dict(template['parameters'],
+                                  name={'description': 'its name'})
+    params = {'alarm_name': 'x', 'name': 'one'}
+    first = catalog.add([(None, template)], params=params)[0]
+    assert (first['name'], first['status']) == ('one', store_mod.LOADING)
+    again = catalog.add([(None, template)], params=params)[0]
+    assert again['status details'] == catalog_mod.DUPLICATE_NAME
+    other = catalog.add([(None, template)],
+                        params=dict(params, name='two'))[0]
+    assert other['status'] == store_mod.LOADING
