@@ -31,10 +31,14 @@ from vitrage.common import timeutils
 from vitrage.datasources.base import make_key
 from vitrage.datasources.base import vitrage_id
 from vitrage.evaluator import events as ev
+from vitrage.evaluator.functions import attr_references
 from vitrage.evaluator.functions import evaluate as resolve
 from vitrage.evaluator.matcher import Binding
+from vitrage.evaluator.matcher import EdgeChange
+from vitrage.evaluator.matcher import match_key
 from vitrage.evaluator.matcher import MatchKey
 from vitrage.evaluator.matcher import ScenarioMatcher
+from vitrage.evaluator.matcher import type_index
 from vitrage.evaluator.model import ActionSpec
 from vitrage.evaluator.model import Scenario
 from vitrage.evaluator.model import TemplateDef
@@ -60,6 +64,10 @@ _UNDO = {RAISE: ev.CLEAR_ALARM, SET_STATE: ev.UNSET_STATE,
 _ORDER = {a: i for i, a in enumerate(ev.UNDO_ACTIONS + ev.DO_ACTIONS)}
 # Changes of these properties alone never change a match.
 _VOLATILE = frozenset((Prop.SAMPLE_TIMESTAMP, Prop.UPDATE_TIMESTAMP))
+# Looked at by the evaluator whatever the templates say: liveness, the
+# kind of a vertex, and what deduced alarms copy from their target.
+_ALWAYS_WATCHED = frozenset((Prop.IS_DELETED, Prop.IS_PLACEHOLDER,
+                             Prop.CATEGORY, Prop.TYPE, Prop.PROJECT_ID))
 
 
 class EvaluationLoopError(exceptions.VitrageError):
@@ -117,7 +125,12 @@ class ScenarioEvaluator:
         self._templates: dict[str, TemplateDef] = {}
         self._matchers: dict[str, ScenarioMatcher] = {}
         self._negative_labels: frozenset[str] = frozenset()
+        self._entity_index: dict[tuple, list] = {}
+        self._watched: frozenset[str] = frozenset()
+        self._relationship_index: dict[str, list] = {}
         self._touched: set[str] = set()
+        self._edges: set[EdgeChange] = set()
+        self._affected: set[str] = set()
         # scenario id -> match key -> [(similar key, firing)]
         self._matches: dict[str, dict[MatchKey, list]] = {}
         self._by_vertex: dict[str, set[tuple[str, MatchKey]]] = {}
@@ -136,9 +149,12 @@ class ScenarioEvaluator:
         self.graph = graph
         self.active = False
         self._touched = set()
+        self._edges = set()
+        self._affected = set()
         self._matches = {sid: {} for sid in self._matchers}
         self._matchers = {sid: ScenarioMatcher(graph, m.scenario)
                           for sid, m in self._matchers.items()}
+        self._update_labels()
         self._by_vertex = {}
         self._holders = {}
         self._applied = {}
@@ -170,8 +186,71 @@ class ScenarioEvaluator:
         return added
 
     def _update_labels(self) -> None:
+        """Index the scenarios: which labels are negated, which clause
+        entities a vertex of a (category, type) may bind, which
+        relationships an edge of a label may bind.
+        """
         self._negative_labels = frozenset().union(
             *(m.negative_labels for m in self._matchers.values()))
+        by_kind: dict[tuple, list] = {}
+        by_label: dict[str, list] = {}
+        for sid, matcher in self._matchers.items():
+            for clause in matcher.clauses:
+                for key, spec in clause.entities.items():
+                    by_kind.setdefault(
+                        (spec.category, spec.vitrage_type), []).append(
+                        (sid, clause, key, spec))
+                for rel in clause.positive:
+                    by_label.setdefault(rel.label, []).append(
+                        (sid, clause, rel))
+        self._entity_index = by_kind
+        self._relationship_index = by_label
+        watched = set(_ALWAYS_WATCHED)
+        for matcher in self._matchers.values():
+            scenario = matcher.scenario
+            for spec in scenario.entities.values():
+                watched.update(prop for prop, _v in spec.constraints)
+                watched.update(prop for prop, _v in spec.regexes)
+            for action in scenario.actions:
+                watched.update(ref.prop for ref in
+                               attr_references(action.properties))
+        self._watched = frozenset(watched)
+
+    def _seeds(self, touched: set[str], edges: set[EdgeChange]
+               ) -> dict[str, list]:
+        """scenario id -> [(clause matcher, seed binding)] for the
+        changed vertices and edges.
+        """
+        seeds: dict[str, list] = {}
+        index = self._entity_index
+        for vid in sorted(touched):
+            vertex = self.graph.get_vertex(vid)
+            if vertex is None:
+                continue
+            cat, typ = vertex.get(Prop.CATEGORY), vertex.get(Prop.TYPE)
+            for kind in ((cat, typ), (cat, None), (None, typ),
+                         (None, None)):
+                for sid, clause, key, spec in index.get(kind, ()):
+                    if spec.matches(vertex):
+                        seeds.setdefault(sid, []).append(
+                            (clause, {key: vid}))
+        for edge in sorted(edges):
+            src, dst, label = edge
+            source = self.graph.get_vertex(src)
+            target = self.graph.get_vertex(dst)
+            if source is None or target is None:
+                continue
+            for sid, clause, rel in self._relationship_index.get(label, ()):
+                if rel.source != rel.target:
+                    seed = {rel.source: src, rel.target: dst}
+                elif src == dst:
+                    seed = {rel.source: src}
+                else:
+                    continue
+                if clause.entities[rel.source].matches(source) and \
+                        clause.entities[rel.target].matches(target):
+                    seeds.setdefault(sid, []).append((clause, seed))
+        return seeds
 
     def add_templates(self, templates: Iterable[TemplateDef]
                       ) -> list[dict]:
@@ -186,8 +265,9 @@ class ScenarioEvaluator:
             added.extend(self._register(template))
         if not self.active:
             return []
+        index = type_index(self.graph)
         for sid in added:
-            self._reconcile(sid, self._matchers[sid].match_all(), None)
+            self._reconcile(sid, self._matchers[sid].match_all(index), None)
         return self._flush(set())
 
     def remove_templates(self, names: Iterable[str]) -> list[dict]:
@@ -210,8 +290,15 @@ class ScenarioEvaluator:
     # -- listener -----------------------------------------------------
     def vertex_changed(self, vertex_id: str, before: dict | None,
                        after: dict | None) -> None:
-        """Record a vertex change (processor listener)."""
+        """Record a vertex change (processor listener).
+
+        A live vertex whose change touches no property a scenario looks
+        at (e.g. a state the evaluator set) changes no match.
+        """
         if not self.active or not _differs(before, after):
+            return
+        if _live(before) and _live(after) and all(
+                before.get(k) == after.get(k) for k in self._watched):
             return
         self._touched.add(vertex_id)
         if self._negative_labels:
@@ -223,13 +310,24 @@ class ScenarioEvaluator:
 
     def edge_changed(self, source_id: str, target_id: str, label: str,
                      before: dict | None, after: dict | None) -> None:
-        """Record an edge change (processor listener)."""
+        """Record an edge change (processor listener).
+
+        The edge seeds the relationships of its label; matches binding
+        its ends are checked again. An edge of a label that some
+        scenario negates seeds its ends as vertices (a removed edge can
+        make a negative condition true around them).
+        """
         if not self.active:
             return
         if not _differs(before, after):
             return
-        self._touched.add(source_id)
-        self._touched.add(target_id)
+        if label in self._negative_labels:
+            self._touched.add(source_id)
+            self._touched.add(target_id)
+            return
+        self._edges.add((source_id, target_id, label))
+        self._affected.add(source_id)
+        self._affected.add(target_id)
 
     # -- evaluation -----------------------------------------------------
     def evaluate_all(self) -> list[dict]:
@@ -239,8 +337,11 @@ class ScenarioEvaluator:
         """
         self.active = True
         self._touched = set()
+        self._edges = set()
+        self._affected = set()
+        index = type_index(self.graph)
         for sid, matcher in self._matchers.items():
-            self._reconcile(sid, matcher.match_all(), None)
+            self._reconcile(sid, matcher.match_all(index), None)
         everything = {v[Prop.VITRAGE_ID] for v in self.graph.vertices()}
         return self._flush(everything, leftover_alarms=True)
 
@@ -250,10 +351,24 @@ class ScenarioEvaluator:
         :returns: action event dicts, undo events first.
         """
         touched, self._touched = self._touched, set()
-        if not touched:
+        edges, self._edges = self._edges, set()
+        affected, self._affected = self._affected, set()
+        if not touched and not edges:
             return []
-        for sid, matcher in self._matchers.items():
-            self._reconcile(sid, matcher.match_around(touched), touched)
+        found: dict[str, dict[MatchKey, Binding]] = {}
+        for sid, seeds in self._seeds(touched, edges).items():
+            matches = found[sid] = {}
+            for clause, seed in seeds:
+                for binding in clause.matches(seed):
+                    matches.setdefault(match_key(binding), binding)
+        stale: dict[str, set[MatchKey]] = {}
+        for vid in touched | affected:
+            for sid, key in self._by_vertex.get(vid, ()):
+                stale.setdefault(sid, set()).add(key)
+        for sid in self._matchers:
+            if sid in found or sid in stale:
+                self._reconcile(sid, found.get(sid, {}),
+                                stale.get(sid, set()))
         return self._flush(touched)
 
     def take_external_actions(self) -> list[ev.ExternalAction]:
@@ -270,17 +385,27 @@ class ScenarioEvaluator:
 
     # -- registry -------------------------------------------------------
     def _reconcile(self, sid: str, found: dict[MatchKey, Binding],
-                   scope: set[str] | None) -> None:
+                   candidates: set[MatchKey] | None) -> None:
+        """Fire the new matches of ``found``, refresh the others, and
+        unfire the stale ones: every active match not found (a full
+        evaluation, ``candidates`` None), or the ``candidates`` (active
+        matches binding a changed vertex or an end of a changed edge)
+        not found that no longer hold.
+        """
         active = self._matches[sid]
-        if scope is None:
+        matcher = self._matchers[sid]
+        if candidates is None:
             stale = [k for k in active if k not in found]
         else:
-            stale = sorted({k for vid in scope
-                            for s, k in self._by_vertex.get(vid, ())
-                            if s == sid and k not in found})
+            # Found around a changed vertex it binds, a match would have
+            # been found again; one that binds only the ends of a changed
+            # edge may still hold.
+            stale = [k for k in sorted(candidates)
+                     if k not in found and k in active and
+                     not matcher.holds(dict(k))]
         for key in stale:
             self._unfire(sid, key)
-        scenario = self._matchers[sid].scenario
+        scenario = matcher.scenario
         for key in sorted(found):
             if key in active:
                 self._refresh(scenario, key, found[key])

@@ -30,6 +30,11 @@ from vitrage.graph.driver import IN
 from vitrage.graph.driver import OUT
 
 Binding = dict[str, str]
+#: (vitrage_category, vitrage_type) -> vertex ids: what a full
+#: evaluation scans instead of the whole graph.
+TypeIndex = dict[tuple[str | None, str | None], list[str]]
+#: An edge that changed: (source id, target id, label).
+EdgeChange = tuple[str, str, str]
 #: The identity of a match: its ``(entity key, vertex id)`` pairs, sorted.
 MatchKey = tuple[tuple[str, str], ...]
 
@@ -53,6 +58,7 @@ class ClauseMatcher:
         self.negative = [scenario.relationships[k]
                          for k in clause.negative_relationships]
         self.negative_only = frozenset(clause.negative_only_entities)
+        self.index: TypeIndex | None = None
 
     # -- public -------------------------------------------------------
     def seeds_for_vertex(self, vertex_id: str) -> list[Binding]:
@@ -62,6 +68,22 @@ class ClauseMatcher:
             return []
         return [{key: vertex_id} for key, spec in self.entities.items()
                 if spec.matches(vertex)]
+
+    def seeds_for_edge(self, edge: EdgeChange) -> list[Binding]:
+        """One seed per positive relationship of the edge's label (the
+        ends are checked when the seed is extended).
+        """
+        src, dst, label = edge
+        return [{rel.source: src, rel.target: dst} if rel.source !=
+                rel.target else {rel.source: src}
+                for rel in self.positive if rel.label == label and
+                (rel.source != rel.target or src == dst)]
+
+    def holds(self, binding: Mapping[str, str]) -> bool:
+        """Whether a full binding of this clause still holds."""
+        if binding.keys() != self.entities.keys():
+            return False
+        return next(self.matches(binding), None) is not None
 
     def matches(self, seed: Mapping[str, str] | None = None
                 ) -> Iterator[Binding]:
@@ -119,11 +141,30 @@ class ClauseMatcher:
             if rel.target in binding and rel.source not in binding:
                 return rel.source, self._across(
                     binding[rel.target], rel, IN)
-        for key in self.entities:
-            if key not in binding:
-                return key, (v[Prop.VITRAGE_ID]
-                             for v in self.graph.vertices())
-        raise AssertionError('no entity left to bind')   # pragma: no cover
+        unbound = [k for k in self.entities if k not in binding]
+        if not unbound:
+            raise AssertionError('no entity left to bind')  # pragma: no cover
+        if self.index is None:
+            return unbound[0], (v[Prop.VITRAGE_ID]
+                                for v in self.graph.vertices())
+        # A full evaluation: the entity with the fewest vertices of its
+        # category and type.
+        options = [(k, self._of_kind(self.entities[k])) for k in unbound]
+        return min(options, key=lambda option: len(option[1]))
+
+    def _of_kind(self, spec) -> list[str]:
+        index = self.index
+        category, vtype = spec.category, spec.vitrage_type
+        if vtype is not None:
+            found = []
+            for (cat, typ), vids in index.items():
+                if typ == vtype and category in (None, cat):
+                    found.extend(vids)
+            return found
+        if category is not None:
+            return [vid for (cat, _typ), vids in index.items()
+                    if cat == category for vid in vids]
+        return [vid for vids in index.values() for vid in vids]
 
     def _across(self, vid: str, rel: RelationshipSpec,
                 direction: str) -> Iterator[str]:
@@ -209,20 +250,34 @@ class ScenarioMatcher:
             m.scenario.relationships[k].label for m in self.clauses
             for k in m.clause.negative_relationships)
 
-    def match_all(self) -> dict[MatchKey, Binding]:
-        """Every binding of every clause (a full evaluation)."""
+    def match_all(self, index: TypeIndex | None = None
+                  ) -> dict[MatchKey, Binding]:
+        """Every binding of every clause (a full evaluation).
+
+        :param index: vertex ids by (category, type), so that unlinked
+            entities are looked up among their own kind (see
+            :func:`type_index`); the whole graph is scanned without it.
+        """
         found: dict[MatchKey, Binding] = {}
         for clause in self.clauses:
-            for binding in clause.matches():
-                found.setdefault(match_key(binding), binding)
+            clause.index = index
+            try:
+                for binding in clause.matches():
+                    found.setdefault(match_key(binding), binding)
+            finally:
+                clause.index = None
         return found
 
-    def match_around(self, vertex_ids: set[str]) -> dict[MatchKey, Binding]:
-        """Every binding that binds at least one of ``vertex_ids``.
+    def match_around(self, vertex_ids: set[str],
+                     edges: set[EdgeChange] = frozenset()
+                     ) -> dict[MatchKey, Binding]:
+        """Every binding that binds one of ``vertex_ids`` or uses one of
+        ``edges``.
 
-        Each vertex seeds every clause entity it matches; the bindings
-        grow from there, so the cost depends on the neighbourhood of the
-        vertices, not on the size of the graph.
+        A vertex seeds every clause entity it matches, an edge every
+        positive relationship of its label; the bindings grow from
+        there, so the cost depends on the neighbourhood of the changes,
+        not on the size of the graph.
         """
         found: dict[MatchKey, Binding] = {}
         for clause in self.clauses:
@@ -230,7 +285,25 @@ class ScenarioMatcher:
                 for seed in clause.seeds_for_vertex(vid):
                     for binding in clause.matches(seed):
                         found.setdefault(match_key(binding), binding)
+            for edge in sorted(edges):
+                for seed in clause.seeds_for_edge(edge):
+                    for binding in clause.matches(seed):
+                        found.setdefault(match_key(binding), binding)
         return found
+
+    def holds(self, binding: Mapping[str, str]) -> bool:
+        """Whether a binding found before still holds in the graph."""
+        return any(clause.holds(binding) for clause in self.clauses)
+
+
+def type_index(graph: EntityGraph) -> TypeIndex:
+    """Vertex ids by (category, type), for :meth:`ScenarioMatcher.match_all`.
+    """
+    index: TypeIndex = {}
+    for vertex in graph.vertices():
+        index.setdefault((vertex.get(Prop.CATEGORY), vertex.get(Prop.TYPE)),
+                         []).append(vertex[Prop.VITRAGE_ID])
+    return index
 
 
 def match_all(graph: EntityGraph, scenario: Scenario
