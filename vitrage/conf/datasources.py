@@ -21,15 +21,20 @@ OPTS = [
                help='Exchange of the push notification topics (the '
                     'transport default when unset).'),
     cfg.IntOpt('rpc_timeout', default=300, min=1,
-               help='Seconds vitrage-graph waits for a collector to answer '
-                    'get_all or get_changes before it retries on another '
-                    'collector.'),
+               help='Seconds vitrage-graph waits for a live collector to '
+                    'answer get_all or get_changes before it retries on '
+                    'another collector (a collector that dies meanwhile '
+                    'is noticed sooner, see ping_timeout).'),
     cfg.IntOpt('ping_timeout', default=10, min=1,
                help='Seconds vitrage-graph waits for a collector to answer '
                     'a ping before each get_all or get_changes (a call '
                     'sent while no collector listens is lost, so the long '
-                    'call only goes to a collector known to be alive).'),
+                    'call only goes to a collector known to be alive). '
+                    'While it waits for the reply, the graph also pings '
+                    'the collector called every this many seconds and '
+                    'retries on another one when the ping is not '
+                    'answered.'),
     cfg.IntOpt('rpc_retries', default=3, min=0,
-               help='How many more times a timed-out get_all or '
-                    'get_changes is tried.'),
+               help='How many more times a get_all or get_changes whose '
+                    'collector timed out or died is tried.'),
 ]

@@ -8,7 +8,7 @@ OPTS = [
                      'vitrage-graph. When false, templates can still be '
                      'stored and validated, but nothing is deduced.'),
     cfg.StrOpt('templates_dir', default='',
-               help='A directory of template files (*.yaml) that seeds the '
+               help='A directory of template files (YAML) that seeds the '
                     'template store: when the active graph starts and the '
                     'store holds no template at all, every file is added '
                     'as "template add" would. Later changes go through the '

@@ -34,9 +34,11 @@ OPTS = [
                     'their events in transactions of at most this many '
                     'events. Messages are acknowledged only once their '
                     'rows are committed.'),
-    cfg.IntOpt('batch_timeout_ms', default=100, min=1,
+    cfg.IntOpt('batch_timeout_ms', default=20, min=1,
                help='Milliseconds the persistor waits for a batch to fill '
-                    'before it writes what it has.'),
+                    'before it writes what it has. Under load batches fill '
+                    'before that; when events trickle in it is how late '
+                    'an alarm reaches the alarm history and "alarm list".'),
     cfg.IntOpt('snapshot_interval', default=600, min=1,
                help='Seconds between two graph snapshots; a snapshot older '
                     'than this is not used for recovery.'),

@@ -9,6 +9,15 @@ longer lists, two-phase deletion, and out-of-order protection.
 Listeners (the evaluator, the notifier, alarm history) subscribe with
 :meth:`Processor.add_listener` and see every vertex and edge change with
 its state before and after.
+
+Deletions the graph decides itself (outdated entities after a full
+snapshot, consistency's removal of long-deleted vertices) are events too:
+*consistency events* (``vitrage_entity_type: consistency``, the vertex
+addressed by ``vitrage_id``, the graph action in ``vitrage_event_type``),
+made by :func:`consistency_event` and applied through
+:meth:`Processor.process_event` like any other. :meth:`delete_outdated`
+and :meth:`remove_deleted` return the ones they applied, so that the
+graph logs them and a restore (snapshot + replay) reproduces them.
 """
 from collections.abc import Iterable
 from typing import Protocol
@@ -17,6 +26,7 @@ from oslo_log import log
 
 from vitrage.common.constants import Category
 from vitrage.common.constants import CLUSTER_TYPE
+from vitrage.common.constants import DatasourceAction
 from vitrage.common.constants import Envelope
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
@@ -33,6 +43,58 @@ from vitrage.graph.states import StateNormalizer
 LOG = log.getLogger(__name__)
 
 _DELETED_EDGE = {Prop.IS_DELETED: True}
+
+#: ``vitrage_entity_type`` of the events the graph makes itself
+#: (entities.md section 5.5).
+CONSISTENCY_TYPE = 'consistency'
+#: The graph actions a consistency event may carry.
+CONSISTENCY_ACTIONS = (GraphAction.DELETE_ENTITY,
+                       GraphAction.REMOVE_DELETED_ENTITY)
+
+
+def consistency_event(action: str, vertex_id: str, sample_ts: str) -> dict:
+    """An event of the graph's own making about one vertex.
+
+    :param action: ``delete_entity`` (mark deleted, phase one) or
+        ``remove_deleted_entity`` (remove for good, phase two).
+    :param vertex_id: the vertex's ``vitrage_id``.
+    :param sample_ts: the deletion's sample timestamp.
+    :raises ValueError: on another action.
+    """
+    if action not in CONSISTENCY_ACTIONS:
+        raise ValueError('a consistency event is one of %s, not %r'
+                         % (', '.join(CONSISTENCY_ACTIONS), action))
+    return {Envelope.ENTITY_TYPE: CONSISTENCY_TYPE,
+            Envelope.DATASOURCE_ACTION: DatasourceAction.UPDATE,
+            Envelope.EVENT_TYPE: action,
+            Envelope.SAMPLE_DATE: sample_ts,
+            Prop.VITRAGE_ID: vertex_id}
+
+
+class ConsistencyTransformer(TransformerBase):
+    """Consistency events (:func:`consistency_event`) -> entity updates
+    addressing the vertex by id.
+    """
+
+    def transform(self, event: dict) -> EntityUpdate:
+        """:raises vitrage.common.exceptions.MalformedEvent: on a missing
+            ``vitrage_id`` or sample date, or another graph action.
+        """
+        vertex_id, sample_ts = self.require(event, Prop.VITRAGE_ID,
+                                            Envelope.SAMPLE_DATE)
+        action = event.get(Envelope.EVENT_TYPE)
+        if action not in CONSISTENCY_ACTIONS:
+            raise exceptions.MalformedEvent(
+                'consistency event of %s has %s %r, expected one of %s'
+                % (vertex_id, Envelope.EVENT_TYPE, action,
+                   ', '.join(CONSISTENCY_ACTIONS)))
+        if not isinstance(vertex_id, str) or not isinstance(sample_ts, str):
+            raise exceptions.MalformedEvent(
+                'consistency event: %s and %s must be strings, got %r and '
+                '%r' % (Prop.VITRAGE_ID, Envelope.SAMPLE_DATE, vertex_id,
+                        sample_ts))
+        return EntityUpdate(None, action, {Prop.SAMPLE_TIMESTAMP: sample_ts},
+                            vertex_id=vertex_id)
 
 
 class ChangeListener(Protocol):
@@ -66,6 +128,7 @@ class Processor:
         self.transformers = transformers
         self.states = states
         self._listeners: list[ChangeListener] = []
+        self._consistency = ConsistencyTransformer(None, CONSISTENCY_TYPE)
         self.stats = {'events': 0, 'ignored_old': 0, 'malformed': 0}
 
     def add_listener(self, listener: ChangeListener) -> None:
@@ -75,7 +138,8 @@ class Processor:
     def process_event(self, event: dict) -> None:
         """Transform and apply one entity event.
 
-        :param event: an entity event with its envelope keys.
+        :param event: an entity event with its envelope keys, or a
+            consistency event (:func:`consistency_event`).
         :raises vitrage.common.exceptions.MalformedEvent: when no
             transformer takes the event or it is malformed; the graph is
             unchanged then.
@@ -84,9 +148,12 @@ class Processor:
             raise exceptions.MalformedEvent(
                 'an entity event must be a mapping, not %s' %
                 type(event).__name__)
+        entity_type = event.get(Envelope.ENTITY_TYPE)
         transformer = self.transformers.get(
             event.get(Envelope.DATASOURCE_NAME)) or self.transformers.get(
-            event.get(Envelope.ENTITY_TYPE))
+            entity_type)
+        if transformer is None and entity_type == CONSISTENCY_TYPE:
+            transformer = self._consistency
         if transformer is None:
             raise exceptions.MalformedEvent(
                 'no enabled datasource takes events of %r (type %r)' % (
@@ -358,11 +425,15 @@ class Processor:
         self.remove_vertex(vid)
 
     # -- bulk operations ---------------------------------------------
-    def delete_outdated(self, datasource_name: str, before_ts: str) -> int:
-        """Delete live vertices of a datasource not sampled since
-        ``before_ts`` (after a full snapshot, entities.md section 5.4).
+    def outdated_events(self, datasource_name: str, before_ts: str
+                        ) -> list[dict]:
+        """The consistency events that delete the live vertices of a
+        datasource not sampled since ``before_ts`` (after a full snapshot,
+        entities.md section 5.4); nothing is applied yet.
 
-        :returns: how many vertices were deleted.
+        :param datasource_name: the datasource sampled in full.
+        :param before_ts: when that sample started.
+        :returns: one ``delete_entity`` event per vertex.
         """
         stale = [v[Prop.VITRAGE_ID] for v in self.graph.vertices()
                  if v.get(Prop.DATASOURCE_NAME) == datasource_name
@@ -370,24 +441,56 @@ class Processor:
                  and not v.get(Prop.IS_PLACEHOLDER)
                  and v.get(Prop.TYPE) != CLUSTER_TYPE
                  and v.get(Prop.SAMPLE_TIMESTAMP, '') < before_ts]
-        now = timeutils.sample_now()
-        for vid in stale:
-            self.delete_vertex(vid, now)
-        return len(stale)
+        # Never older than the vertices it deletes (a collector's clock
+        # ahead of ours), so no deletion is taken for an old event.
+        when = max(timeutils.sample_now(), before_ts)
+        return [consistency_event(GraphAction.DELETE_ENTITY, vid, when)
+                for vid in stale]
 
-    def remove_deleted(self, deleted_before: str) -> int:
-        """Physically remove vertices marked deleted before a time, and
-        deleted edges whose vertices stay (consistency, section 5.5).
+    def removal_events(self, deleted_before: str) -> list[dict]:
+        """The consistency events that remove for good the vertices marked
+        deleted before a time (consistency, section 5.5); nothing is
+        applied yet.
 
-        :returns: how many vertices were removed.
+        :param deleted_before: the sample timestamp they were deleted
+            before.
+        :returns: one ``remove_deleted_entity`` event per vertex.
         """
         doomed = [v[Prop.VITRAGE_ID] for v in self.graph.vertices()
                   if v.get(Prop.IS_DELETED)
                   and v.get(Prop.TYPE) != CLUSTER_TYPE
                   and v.get(Prop.SAMPLE_TIMESTAMP, '') < deleted_before]
-        for vid in doomed:
-            self.remove_vertex(vid)
-        return len(doomed)
+        now = timeutils.sample_now()
+        return [consistency_event(GraphAction.REMOVE_DELETED_ENTITY, vid,
+                                  now) for vid in doomed]
+
+    def delete_outdated(self, datasource_name: str, before_ts: str
+                        ) -> list[dict]:
+        """Apply :meth:`outdated_events`.
+
+        :param datasource_name: the datasource sampled in full.
+        :param before_ts: when that sample started.
+        :returns: the consistency events applied, in order, for the event
+            log (one per vertex deleted).
+        """
+        return self._apply_own(self.outdated_events(datasource_name,
+                                                    before_ts))
+
+    def remove_deleted(self, deleted_before: str) -> list[dict]:
+        """Apply :meth:`removal_events`.
+
+        :param deleted_before: the sample timestamp they were deleted
+            before.
+        :returns: the consistency events applied, in order, for the event
+            log (one per vertex removed).
+        """
+        return self._apply_own(self.removal_events(deleted_before))
+
+    def _apply_own(self, events: list[dict]) -> list[dict]:
+        """Apply consistency events through the path a replay takes."""
+        for event in events:
+            self.process_event(event)
+        return events
 
     # -- notifications -----------------------------------------------
     def _vertex_changed(self, vid: str, before: dict | None,

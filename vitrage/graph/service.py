@@ -7,6 +7,7 @@ the RPC server for the API and the periodic tasks, and
 :meth:`GraphService.terminate` stops them. The parts are made by small
 ``construct_*`` methods that tests and the all-in-one can override.
 """
+from collections.abc import Callable
 import ctypes
 import ctypes.util
 import gc
@@ -29,6 +30,9 @@ from vitrage.common import timeutils
 from vitrage.datasources.base import DriverBase
 from vitrage.datasources.base import TransformerBase
 from vitrage.datasources import loader
+from vitrage.evaluator.engine import ScenarioEvaluator
+from vitrage.evaluator import events as action_events
+from vitrage.evaluator.transformer import EvaluatorTransformer
 from vitrage.graph.coordinator import EventCoordinator
 from vitrage.graph.coordinator import Work
 from vitrage.graph.driver import EntityGraph
@@ -37,6 +41,8 @@ from vitrage.graph.handoff import HistoryRecorder
 from vitrage.graph.processor import Processor
 from vitrage.graph import rpcapi as graph_rpcapi
 from vitrage.graph.states import StateNormalizer
+from vitrage.graph.templates import Plan
+from vitrage.graph.templates import TemplateSync
 
 LOG = log.getLogger(__name__)
 
@@ -122,6 +128,9 @@ class GraphService:
             loader.enabled_classes(conf)
         self.graph = self.construct_graph()
         self.processor = self.construct_processor()
+        self.evaluator = self.construct_evaluator()
+        self.processor.add_listener(self.evaluator)
+        self.template_sync: TemplateSync | None = None
         self.coordinator = EventCoordinator(self.apply_events, self.lock)
         self.handoff: Handoff | None = None
         self.history = HistoryRecorder()
@@ -141,7 +150,8 @@ class GraphService:
         self._rpc_server = None
         self._periodic: periodics.PeriodicWorker | None = None
         self._threads: list[threading.Thread] = []
-        self.stats = {'get_all': 0, 'get_changes': 0, 'rpc_failures': 0}
+        self.stats = {'get_all': 0, 'get_changes': 0, 'rpc_failures': 0,
+                      'actions': 0}
 
     # -- composition root ---------------------------------------------
     def construct_graph(self) -> EntityGraph:
@@ -153,17 +163,36 @@ class GraphService:
             vitrage_type = cls.entity_types[0] if cls.entity_types else name
             transformers[name] = cls.transformer_class(self.conf,
                                                        vitrage_type)
+        transformers[action_events.VITRAGE_DATASOURCE] = \
+            EvaluatorTransformer(self.conf, action_events.VITRAGE_DATASOURCE)
         return transformers
 
     def construct_states(self) -> StateNormalizer:
         types = frozenset(t for name, cls in self.driver_classes.items()
                           if name != 'static' for t in cls.entity_types)
+        types |= {action_events.VITRAGE_DATASOURCE}
         return StateNormalizer(
             self.conf.entity_graph.datasources_values_dir, types)
 
     def construct_processor(self) -> Processor:
         return Processor(self.graph, self.construct_transformers(),
                          self.construct_states())
+
+    def construct_evaluator(self) -> ScenarioEvaluator:
+        """The scenario evaluator; templates come from the store once the
+        graph is active (:meth:`enable_evaluator`).
+        """
+        return ScenarioEvaluator(self.graph, [], self.processor.states)
+
+    def construct_template_sync(self) -> TemplateSync:
+        store = None
+        if self.conf.persistency.enable_persistency:
+            from vitrage.storage import connection as db_connection
+            from vitrage.storage import templates
+            if self.database is None:
+                self.database = db_connection.from_conf(self.conf)
+            store = templates.TemplateStore(self.database)
+        return TemplateSync(store, self.conf.evaluator.templates_dir)
 
     def construct_rpc_transport(self) -> messaging.Transport:
         return messaging.get_rpc_transport(self.conf)
@@ -269,7 +298,129 @@ class GraphService:
                 continue
             if handoff is not None:
                 records.append(handoff.position(event))
+        self.evaluate(records)
         return records, self.history.take()
+
+    def evaluate(self, records: list, events: list[dict] | None = None
+                 ) -> int:
+        """Apply ``events`` (action events), then re-evaluate the
+        scenarios around what changed and apply their actions, until
+        nothing more follows (processing thread, lock held).
+
+        Action events are handled before any other event, and are handed
+        off like datasource events, so a replay reproduces them (with
+        the evaluator quiet).
+
+        :param records: positioned records are appended here.
+        :param events: action events to apply first.
+        :returns: how many action events were applied.
+        """
+        evaluator = self.evaluator
+        if not evaluator.active and not events:
+            return 0
+        handoff = self.handoff
+        process = self.processor.process_event
+        pending = events if events else evaluator.evaluate()
+        applied = rounds = 0
+        while pending:
+            rounds += 1
+            if rounds > self.conf.evaluator.max_rounds:
+                LOG.error('scenario actions still change the graph after '
+                          '%d rounds: scenarios feed each other forever; '
+                          'dropped %d action events (first: %s)',
+                          rounds - 1, len(pending), pending[0])
+                evaluator.evaluate()   # forget what they touched
+                break
+            for event in pending:
+                try:
+                    process(event)
+                except exceptions.MalformedEvent as exc:
+                    self.processor.stats['malformed'] += 1
+                    LOG.error('dropping a malformed action event: %s', exc)
+                    continue
+                applied += 1
+                if handoff is not None:
+                    records.append(handoff.position(event))
+            pending = evaluator.evaluate()
+        self.stats['actions'] += applied
+        for action in evaluator.take_external_actions():
+            # The notifier (Mistral) takes these once it exists.
+            LOG.info('scenario %s asks for Mistral workflow %s on %s',
+                     action.scenario_id, action.workflow, action.target_id)
+        return applied
+
+    # -- templates -------------------------------------------------------
+    def enable_evaluator(self) -> None:
+        """Put the stored templates in force and evaluate the whole graph
+        (after the initial get_all or a restore, HA contract 4b/4c).
+        """
+        if not self.conf.evaluator.enabled:
+            LOG.info('the scenario evaluator is disabled')
+            return
+        from oslo_db import exception as db_exc
+        self.template_sync = sync = self.construct_template_sync()
+        try:
+            sync.seed()
+            plan = sync.plan()
+        except db_exc.DBError as exc:
+            LOG.error('cannot read the templates: %s; the evaluator starts '
+                      'without them and tries again', exc)
+            plan = Plan()
+        started = time.monotonic()
+
+        def run() -> tuple[list, list]:
+            records: list = []
+            self.evaluate(records, sync.apply(plan, self.evaluator))
+            self.evaluate(records, self.evaluator.evaluate_all())
+            return records, self.history.take()
+        result = self.coordinator.run_sync(run, high=True)
+        LOG.info('evaluator enabled: %d templates, %d scenarios, first '
+                 'evaluation %.2fs, %d action events',
+                 len(self.evaluator.template_names),
+                 len(self.evaluator.scenarios),
+                 time.monotonic() - started, len(result[0]))
+        self._hand_off_actions(result)
+        self._commit_templates(plan)
+
+    def sync_templates(self) -> bool:
+        """Put template changes of the store in force (periodic).
+
+        :returns: whether anything changed.
+        """
+        from oslo_db import exception as db_exc
+        sync = self.template_sync
+        if sync is None:
+            return False
+        try:
+            plan = sync.plan()
+        except db_exc.DBError as exc:
+            LOG.warning('cannot read the templates: %s', exc)
+            return False
+        if plan.empty:
+            return False
+
+        def run() -> tuple[list, list]:
+            records: list = []
+            self.evaluate(records, sync.apply(plan, self.evaluator))
+            return records, self.history.take()
+        self._hand_off_actions(self.coordinator.run_sync(run, high=True))
+        self._commit_templates(plan)
+        return True
+
+    def _commit_templates(self, plan: Plan) -> None:
+        from oslo_db import exception as db_exc
+        try:
+            self.template_sync.commit(plan)
+        except db_exc.DBError as exc:
+            LOG.warning('cannot record template statuses: %s', exc)
+
+    def _hand_off_actions(self, result: tuple[list, list]) -> None:
+        try:
+            self.hand_off(result)
+        except messaging.MessagingException:
+            # Applied already; the next snapshot holds their effect.
+            LOG.exception('hand-off of %d action events failed',
+                          len(result[0]))
 
     def hand_off(self, result: tuple[list, list] | None) -> None:
         """Publish what a batch did to the persistors (broker-confirmed).
@@ -357,6 +508,7 @@ class GraphService:
             delay = min(delay * 2, 30)
         if self._stopping.is_set():
             return
+        self.enable_evaluator()
         freeze_graph_memory()
         self._ready.set()
         LOG.info('graph ready: %d vertices, %d edges',
@@ -408,11 +560,73 @@ class GraphService:
             try:
                 return self.collector_client.ping(
                     {}, server=server, timeout=timeout)['server']
-            except messaging.MessagingTimeout:
+            except messaging.MessagingException as exc:
+                LOG.debug('no answer to a ping of collector %s: %s',
+                          server or '(any)', exc)
                 continue
         return None
 
-    def _call_collectors(self, call, server: str | None) -> dict | None:
+    def _watched_call(self, call: Callable[[str, str], dict],
+                      request_id: str, server: str) -> dict | None:
+        """Make ``call`` to one collector and, while its reply is awaited,
+        ping that collector every ``[datasources] ping_timeout`` seconds,
+        so that a collector that dies in the middle of a get_all is noticed
+        within two ping timeouts, not at ``[datasources] rpc_timeout``.
+
+        The call runs on a thread of its own; when the collector is gone
+        that thread is left to end at ``rpc_timeout`` and its reply, if
+        any, is ignored.
+
+        :param call: ``call(request_id, server)`` makes the RPC call.
+        :param request_id: tags the batches of the call.
+        :param server: the collector called.
+        :returns: the reply; None when the service stops meanwhile.
+        :raises oslo_messaging.MessagingTimeout: the collector stopped
+            answering pings, or the call timed out.
+        :raises oslo_messaging.MessagingException: the call failed.
+        """
+        outcome: dict = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome['reply'] = call(request_id, server)
+            except Exception as exc:    # handed to the waiting thread
+                outcome['error'] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name='collector-call-%s' % request_id,
+                         daemon=True).start()
+        interval = self.conf.datasources.ping_timeout
+        while not done.wait(interval):
+            if self._stopping.is_set():
+                return None
+            try:
+                self.collector_client.ping({}, server=server,
+                                           timeout=interval)
+            except messaging.MessagingException as exc:
+                if done.is_set():
+                    break
+                raise messaging.MessagingTimeout(
+                    'collector %s stopped answering pings during request %s '
+                    '(%s)' % (server, request_id, exc)) from exc
+        if 'error' in outcome:
+            raise outcome['error']
+        return outcome['reply']
+
+    def _call_collectors(self, call: Callable[[str, str], dict],
+                         server: str | None) -> dict | None:
+        """Call a live collector, the preferred ``server`` if it is alive,
+        and wait until the batches of the reply have been applied; retry
+        on another collector when the one called dies or times out
+        (``[datasources] rpc_retries`` more times).
+
+        :param call: ``call(request_id, server)`` makes the RPC call.
+        :param server: the preferred collector, or None.
+        :returns: the reply; None when no collector answered or the
+            service stops.
+        """
         retries = self.conf.datasources.rpc_retries
         for attempt in range(retries + 1):
             if self._stopping.is_set():
@@ -425,15 +639,20 @@ class GraphService:
                             attempt + 1, retries + 1)
                 continue
             request_id = uuid.uuid4().hex
+            LOG.info('request %s sent to collector %s', request_id, server)
             try:
-                reply = call(request_id, server)
-            except messaging.MessagingTimeout:
+                reply = self._watched_call(call, request_id, server)
+            except messaging.MessagingException as exc:
                 self.stats['rpc_failures'] += 1
-                LOG.warning('collector %s did not answer (attempt %d of '
-                            '%d)', server, attempt + 1, retries + 1)
+                LOG.warning('collector %s did not answer request %s '
+                            '(attempt %d of %d): %s', server, request_id,
+                            attempt + 1, retries + 1, exc)
                 self.coordinator.forget(request_id)
                 server = None  # any live collector will do now
                 continue
+            if reply is None:
+                self.coordinator.forget(request_id)
+                return None
             expected = sum(r['batches']
                            for r in reply['datasources'].values())
             if not self.coordinator.wait_for_batches(
@@ -451,6 +670,10 @@ class GraphService:
         return None
 
     def _settle(self, reply: dict) -> None:
+        """Remember which collector and baseline token served each
+        datasource, and delete what a full (re-seeded) sample no longer
+        reports, logging the deletions (:meth:`_apply_own_events`).
+        """
         server = reply.get('server')
         for name, result in reply['datasources'].items():
             self._collector_server[name] = server
@@ -459,9 +682,56 @@ class GraphService:
             if result.get('reseeded') and cls is not None \
                     and cls.deletes_vanished:
                 sampled_at = result['sampled_at']
-                self.coordinator.run_sync(
+                deleted = self._apply_own_events(
                     lambda n=name, t=sampled_at:
-                        self.processor.delete_outdated(n, t), high=False)
+                        self.processor.outdated_events(n, t))
+                if deleted:
+                    LOG.info('deleted %d entities of %s not reported since '
+                             '%s', deleted, name, sampled_at)
+
+    def _apply_own_events(self, make_events: Callable[[], list[dict]]
+                          ) -> int:
+        """Apply events the graph makes itself (deletions of outdated
+        entities, consistency) on the processing thread, through
+        :meth:`apply_events`, and hand them off like any other: logged
+        at their position, a restore (snapshot + replay) reproduces them.
+
+        :param make_events: returns the events to apply (called on the
+            processing thread, graph lock held).
+        :returns: how many events were applied.
+        """
+        def run() -> tuple[int, tuple[list, list]]:
+            events = make_events()
+            return len(events), self.apply_events(events)
+        count, result = self.coordinator.run_sync(run, high=False)
+        self._hand_off_own(result)
+        return count
+
+    def _hand_off_own(self, result: tuple[list, list]) -> None:
+        """Hand off the result of :meth:`_apply_own_events`; no message
+        comes back to requeue, so a failure is retried here a few times.
+        """
+        records, history = result
+        if not records and not history:
+            return
+        attempts = 5
+        delay = 0.5
+        for attempt in range(1, attempts + 1):
+            try:
+                self.hand_off(result)
+                return
+            except messaging.MessagingException as exc:
+                LOG.warning('hand-off of %d events of the graph\'s own '
+                            'making failed (attempt %d of %d): %s',
+                            len(records), attempt, attempts, exc)
+            if attempt == attempts or \
+                    self._stopping.wait(delay):
+                break
+            delay = min(delay * 2, 10)
+        LOG.error('%d events of the graph\'s own making (deletions) are '
+                  'applied but not logged: a restore from the log will not '
+                  'reproduce them until the next full get_all',
+                  len(records))
 
     # -- snapshots and recovery ---------------------------------------
     def take_snapshot(self) -> str | None:
@@ -555,6 +825,7 @@ class GraphService:
         with self.lock:
             self.graph = graph
             self.processor.graph = graph
+            self.evaluator.reset(graph)
         LOG.info('loaded snapshot %s at %s: %d vertices', info.snapshot_id,
                  info.position, graph.num_vertices())
         return info.position
@@ -709,6 +980,15 @@ class GraphService:
                     self.take_snapshot()
             tasks.append((snapshot_policy, (), {}))
 
+        if self.template_sync is not None and \
+                self.template_sync.store is not None:
+            @periodics.periodic(
+                spacing=conf.evaluator.templates_poll_interval,
+                run_immediately=True)
+            def templates():
+                self.sync_templates()
+            tasks.append((templates, (), {}))
+
         @periodics.periodic(spacing=conf.consistency.consistency_interval)
         def consistency():
             self.run_consistency()
@@ -721,13 +1001,17 @@ class GraphService:
         self._threads.append(thread)
 
     def run_consistency(self) -> int:
-        """Remove vertices deleted longer than ``min_time_to_delete``."""
+        """Remove vertices deleted longer than ``min_time_to_delete``;
+        the removals are logged (:meth:`_apply_own_events`).
+
+        :returns: how many vertices were removed.
+        """
         horizon = timeutils.format_sample(timeutils.utcnow()) if \
             self.conf.consistency.min_time_to_delete == 0 else \
             time.strftime(timeutils.SAMPLE_FORMAT, time.gmtime(
                 time.time() - self.conf.consistency.min_time_to_delete))
-        return self.coordinator.run_sync(
-            lambda: self.processor.remove_deleted(horizon), high=False)
+        return self._apply_own_events(
+            lambda: self.processor.removal_events(horizon))
 
 
 class GraphWorker(cotyledon.Service):

@@ -1,8 +1,9 @@
 """Retention: what recovery and the history window no longer need.
 
-* Graph snapshots beyond the newest ``[persistency] snapshots_to_keep``.
-* Events at or before the position of the oldest snapshot kept (that
-  snapshot holds them); with no snapshot, no event is deleted.
+* Graph snapshots beyond the newest ``[persistency] snapshots_to_keep``
+  complete ones (:meth:`vitrage.storage.snapshots.SnapshotStore.prune`).
+* Events at or before the position of the oldest complete snapshot kept
+  (that snapshot holds them); with no snapshot, no event is deleted.
 * Ended alarms and causal edges, alarm changes and barriers older than
   ``[persistency] alarm_history_ttl`` days. Live alarms and edges stay.
 
@@ -17,11 +18,11 @@ import sqlalchemy as sa
 
 from vitrage.storage import connection as db_connection
 from vitrage.storage import models
+from vitrage.storage import snapshots
 
 LOG = log.getLogger(__name__)
 
 EVENTS = models.Event.__table__
-SNAPSHOTS = models.GraphSnapshot.__table__
 ALARMS = models.Alarm.__table__
 EDGES = models.Edge.__table__
 CHANGES = models.Change.__table__
@@ -32,7 +33,9 @@ CHUNK = 10000
 
 @dataclasses.dataclass
 class PurgeResult:
-    """How many rows of each kind a purge deleted."""
+    """How many rows of each kind a purge deleted (snapshots: how many
+    snapshots, whatever their number of chunks).
+    """
 
     snapshots: int = 0
     events: int = 0
@@ -64,36 +67,18 @@ def _delete_chunked(database: db_connection.Database, key: sa.Column,
 
 def purge_snapshots(database: db_connection.Database,
                     snapshots_to_keep: int) -> tuple[int, tuple | None]:
-    """Delete all but the newest ``snapshots_to_keep`` snapshots.
+    """Delete all but the newest ``snapshots_to_keep`` complete snapshots
+    (:meth:`vitrage.storage.snapshots.SnapshotStore.prune`).
 
-    :returns: the chunk rows deleted and the ``(term, seq)`` of the oldest
-        snapshot kept (None when there is none).
+    :returns: how many snapshots were deleted and the ``(term, seq)`` of
+        the oldest complete snapshot left (None when there is none).
     :raises ValueError: when ``snapshots_to_keep`` < 1.
     """
-    if snapshots_to_keep < 1:
-        raise ValueError('snapshots_to_keep must be >= 1, got %r'
-                         % snapshots_to_keep)
-    with database.connect() as connection:
-        rows = connection.execute(
-            sa.select(SNAPSHOTS.c.snapshot_id, SNAPSHOTS.c.term,
-                      SNAPSHOTS.c.seq,
-                      sa.func.max(SNAPSHOTS.c.taken_at).label('taken_at'))
-            .group_by(SNAPSHOTS.c.snapshot_id, SNAPSHOTS.c.term,
-                      SNAPSHOTS.c.seq)
-            .order_by(SNAPSHOTS.c.term.desc(), SNAPSHOTS.c.seq.desc(),
-                      sa.desc('taken_at'))).all()
-    if not rows:
-        return 0, None
-    kept = rows[:snapshots_to_keep]
-    dropped = [row.snapshot_id for row in rows[snapshots_to_keep:]]
-    deleted = 0
-    for snapshot_id in dropped:
-        with database.begin() as connection:
-            deleted += connection.execute(
-                SNAPSHOTS.delete()
-                .where(SNAPSHOTS.c.snapshot_id == snapshot_id)).rowcount
-    oldest = kept[-1]
-    return deleted, (oldest.term, oldest.seq)
+    store = snapshots.SnapshotStore(database)
+    deleted = store.prune(snapshots_to_keep)
+    kept = store.list_complete()
+    # The oldest snapshot left bounds the events still needed to replay.
+    return deleted, kept[-1].position if kept else None
 
 
 def purge_events(database: db_connection.Database,
@@ -145,9 +130,11 @@ def purge(database: db_connection.Database, snapshots_to_keep: int,
         raise ValueError('alarm_history_ttl must be >= 1 day, got %r'
                          % alarm_history_ttl_days)
     now = now or _now()
+    # Snapshots first: a bad count is refused before anything is deleted.
+    snapshots_deleted, oldest = purge_snapshots(database, snapshots_to_keep)
     result = purge_history(
         database, now - datetime.timedelta(days=alarm_history_ttl_days))
-    result.snapshots, oldest = purge_snapshots(database, snapshots_to_keep)
+    result.snapshots = snapshots_deleted
     if oldest is not None:
         result.events = purge_events(database, oldest)
     LOG.info('purge deleted %s', dataclasses.asdict(result))

@@ -109,7 +109,8 @@ class TemplateStore:
             connection.execute(sa.insert(TEMPLATES).values(
                 id=stored.uuid, name=name, template_type=template_type,
                 status=status, status_details=status_details,
-                file_content=json.dumps(content), created_at=stored.created_at))
+                file_content=json.dumps(content),
+                created_at=stored.created_at))
         return stored
 
     def rows(self, statuses: tuple[str, ...] | None = None

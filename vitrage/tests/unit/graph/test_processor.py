@@ -13,6 +13,8 @@ from vitrage.datasources.base import resource_key
 from vitrage.datasources.base import TransformerBase
 from vitrage.datasources.base import vitrage_id
 from vitrage.graph.driver import EntityGraph
+from vitrage.graph.processor import consistency_event
+from vitrage.graph.processor import CONSISTENCY_TYPE
 from vitrage.graph.processor import Processor
 from vitrage.graph.states import StateNormalizer
 
@@ -177,11 +179,82 @@ def test_malformed_error_names_problem(processor):
 def test_delete_outdated_and_remove_deleted(processor):
     processor.process_event(event('v1', ts=T0))
     processor.process_event(event('v2', ts=T2))
-    assert processor.delete_outdated('test', T1) == 1
+    deleted = processor.delete_outdated('test', T1)
+    v1_id = vm(processor, 'v1')[Prop.VITRAGE_ID]
+    assert [(e[Envelope.EVENT_TYPE], e[Prop.VITRAGE_ID]) for e in deleted] \
+        == [(GraphAction.DELETE_ENTITY, v1_id)]
+    assert deleted[0][Envelope.ENTITY_TYPE] == CONSISTENCY_TYPE
     assert vm(processor, 'v1')[Prop.IS_DELETED] is True
     assert vm(processor, 'v2')[Prop.IS_DELETED] is False
-    assert processor.remove_deleted('9999-01-01T00:00:00Z') == 1
+    removed = processor.remove_deleted('9999-01-01T00:00:00Z')
+    assert [(e[Envelope.EVENT_TYPE], e[Prop.VITRAGE_ID]) for e in removed] \
+        == [(GraphAction.REMOVE_DELETED_ENTITY, v1_id)]
     assert vm(processor, 'v1') is None
+    assert processor.delete_outdated('test', T1) == []
+    assert processor.remove_deleted('9999-01-01T00:00:00Z') == []
+
+
+def _state(graph):
+    return ({v[Prop.VITRAGE_ID]: dict(v) for v in graph.vertices()},
+            {(s, d, label): dict(data) for s, d, label, data in graph.edges()})
+
+
+def test_own_deletions_replayed_give_the_same_graph(processor):
+    inputs = [event('v1', ts=T0, host='h1'), event('v2', ts=T0, host='h1'),
+              event('v3', ts=T2, host='h2')]
+    processor.process_events(inputs)
+    logged = list(inputs)
+    logged += processor.delete_outdated('test', T1)        # v1, v2
+    assert vm(processor, 'v1')[Prop.IS_DELETED] is True
+    assert host(processor, 'h1') is None     # its placeholder went too
+    logged += processor.remove_deleted('9999-01-01T00:00:00Z')
+    assert vm(processor, 'v1') is None and vm(processor, 'v2') is None
+    assert len(logged) == 3 + 2 + 2
+
+    replayed = Processor(EntityGraph(), processor.transformers,
+                         processor.states)
+    assert replayed.process_events(logged) == 0
+    assert _state(replayed.graph) == _state(processor.graph)
+    assert vm(replayed, 'v3')[Prop.IS_DELETED] is False
+
+
+def test_outdated_deletion_never_older_than_the_sample(processor):
+    # A collector whose clock is ahead: the deletion carries the sample
+    # start, so it is not taken for an event older than the vertex.
+    later = '9998-01-01T00:00:00Z'
+    processor.process_event(event('v1', ts='9997-01-01T00:00:00Z'))
+    (deleted,) = processor.delete_outdated('test', later)
+    assert deleted[Envelope.SAMPLE_DATE] == later
+    assert vm(processor, 'v1')[Prop.IS_DELETED] is True
+    assert vm(processor, 'v1')[Prop.SAMPLE_TIMESTAMP] == later
+
+
+def test_consistency_event_keeps_the_cluster_and_misses_nothing(processor):
+    processor.process_event(event('v1'))
+    vid = vm(processor, 'v1')[Prop.VITRAGE_ID]
+    # Removing a vertex that is gone, or deleting one, changes nothing.
+    processor.process_event(consistency_event(
+        GraphAction.REMOVE_DELETED_ENTITY, 'no-such-vertex', T1))
+    processor.process_event(consistency_event(
+        GraphAction.DELETE_ENTITY, 'no-such-vertex', T1))
+    assert vm(processor, 'v1')[Prop.IS_DELETED] is False
+    processor.process_event(consistency_event(
+        GraphAction.DELETE_ENTITY, vid, T1))
+    assert vm(processor, 'v1')[Prop.IS_DELETED] is True
+
+
+def test_malformed_consistency_events_are_refused(processor):
+    with pytest.raises(exceptions.MalformedEvent, match="lacks 'vitrage_id'"):
+        processor.process_event({Envelope.ENTITY_TYPE: CONSISTENCY_TYPE,
+                                 Envelope.EVENT_TYPE: 'delete_entity',
+                                 Envelope.SAMPLE_DATE: T0})
+    bad = consistency_event(GraphAction.DELETE_ENTITY, 'x', T0)
+    bad[Envelope.EVENT_TYPE] = 'update_entity'
+    with pytest.raises(exceptions.MalformedEvent,
+                       match="'update_entity', expected one of"):
+        processor.process_event(bad)
+    with pytest.raises(ValueError, match='not .create_entity.'):
+        consistency_event(GraphAction.CREATE_ENTITY, 'x', T0)
 
 
 def test_listener_sees_before_and_after(processor):

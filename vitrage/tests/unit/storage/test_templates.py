@@ -95,9 +95,8 @@ def test_add_valid_invalid_duplicate_and_unknown_type(catalog, store):
     rows = catalog.add([(None, STANDARD), (None, invalid),
                         (None, named(STANDARD, 'net_down')),
                         (None, {'metadata': {'name': 'typeless'}})])
-    assert [r['status'] for r in rows] == [store_mod.LOADING,
-                                          store_mod.ERROR, store_mod.ERROR,
-                                          store_mod.ERROR]
+    assert [r['status'] for r in rows] == [
+        store_mod.LOADING, store_mod.ERROR, store_mod.ERROR, store_mod.ERROR]
     assert rows[1]['status details'].startswith(
         'At least one scenario must be defined')
     assert rows[2]['status details'] == 'Duplicate template name'
@@ -193,7 +192,7 @@ def test_seed_fills_only_an_empty_store(catalog, store, tmp_path):
     rows = catalog.seed(str(tmp_path))
     assert [r['name'] for r in rows] == ['seeded', 'broken']
     assert [r['status'] for r in rows] == [store_mod.LOADING,
-                                          store_mod.ERROR]
+                                           store_mod.ERROR]
     catalog.delete(['seeded'])
     assert catalog.seed(str(tmp_path)) == []
 
