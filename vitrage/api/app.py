@@ -3,7 +3,9 @@
 :func:`build_app` returns a Flask application whose ``wsgi_app`` is the
 whole pipeline: the optional ``[api] url_prefix`` mount, Keystone token
 validation (``[api] auth_mode = keystone``; ``/`` and ``/healthcheck``
-stay public), then the routes. Every path works with and without a
+stay public; ``POST /v1/event`` also takes HTTP Basic credentials, see
+:mod:`vitrage.api.auth`), the policy check of :mod:`vitrage.api.policy`,
+then the routes. Every path works with and without a
 trailing slash. Graph data comes from one RPC call per request through
 the :class:`vitrage.graph.rpcapi.GraphClient` passed in.
 
@@ -22,9 +24,12 @@ import flask
 from oslo_config import cfg
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from vitrage.api import auth
 from vitrage.api import controllers
 from vitrage.api.controllers import root
 from vitrage.api import errors
+from vitrage.api import policy
+from vitrage.api import request
 from vitrage.graph.rpcapi import GraphError
 
 READY_TTL = 1.0
@@ -86,6 +91,7 @@ class ApiState:
         self.conf = conf
         self.graph_client = graph_client
         self.gate = gate
+        self.policy: Any = None
         self._database = None
         self._database_lock = threading.Lock()
 
@@ -110,7 +116,7 @@ def build_app(conf: cfg.ConfigOpts, graph_client: Any) -> flask.Flask:
         any object with the same methods).
     :returns: a Flask application (a WSGI callable).
     """
-    app = flask.Flask('vitrage.api')
+    app = flask.Flask('vitrage.api', static_folder=None)
     app.url_map.strict_slashes = False
     state = ApiState(conf, graph_client, ReadinessGate(graph_client))
     app.extensions['vitrage'] = state
@@ -120,6 +126,14 @@ def build_app(conf: cfg.ConfigOpts, graph_client: Any) -> flask.Flask:
     for blueprint in controllers.V1:
         app.register_blueprint(blueprint, url_prefix='/v1')
         v1_names.add(blueprint.name)
+
+    state.policy = policy.Policy(conf)
+
+    @app.before_request
+    def enforce_policy() -> None:
+        rule = policy.rule_of(flask.request.endpoint)
+        if rule is not None:
+            request.enforce(rule)
 
     @app.before_request
     def readiness_gate() -> None:
@@ -137,6 +151,7 @@ def build_app(conf: cfg.ConfigOpts, graph_client: Any) -> flask.Flask:
         from keystonemiddleware import auth_token
         protected = auth_token.AuthProtocol(wsgi,
                                             {'oslo_config_config': conf})
+        protected = auth.BasicAuth(conf, wsgi, protected)
         wsgi = _public_paths(wsgi, protected)
     prefix = '/' + conf.api.url_prefix.strip('/')
     if prefix != '/':

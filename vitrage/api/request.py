@@ -14,8 +14,9 @@ from typing import Any
 
 import flask
 
+from vitrage.api.errors import ApiError
+from vitrage.api.errors import AUTHORIZATION_FAILED
 from vitrage.api.errors import BadRequest
-from vitrage.api.errors import Forbidden
 from vitrage.graph.rpcapi import GraphError
 
 _TRUE = frozenset(('true', '1', 'yes', 'on', 't', 'y'))
@@ -60,15 +61,55 @@ def identity() -> dict:
             'is_admin': is_admin, 'user_name': user_name}
 
 
+def policy_creds(ctx: dict | None = None) -> dict:
+    """The caller as oslo.policy credentials.
+
+    The identity (:func:`identity`) plus ``noauth_admin``: true for the
+    identity-less caller of ``noauth`` mode.
+
+    :param ctx: an identity already read (read again when None).
+    """
+    if ctx is None:
+        ctx = identity()
+    creds = dict(ctx)
+    creds['noauth_admin'] = bool(
+        ctx['is_admin'] and not ctx['roles'] and ctx['user_id'] is None
+        and ctx['project_id'] is None and ctx['user_name'] is None)
+    return creds
+
+
+def enforce(rule: str, ctx: dict | None = None) -> None:
+    """Enforce a policy rule for the caller.
+
+    :param rule: the rule name (see :mod:`vitrage.api.policy`).
+    :param ctx: the caller's identity (read when None).
+    :raises ApiError: 403 ``Authorization Failed``, the policy denies it.
+    """
+    from vitrage.api import policy
+    try:
+        state().policy.check(rule, policy_creds(ctx))
+    except policy.Forbidden as exc:
+        raise ApiError(403, AUTHORIZATION_FAILED, str(exc))
+
+
 def context(all_tenants: bool = False) -> dict:
     """The caller's context for a graph call.
 
+    With ``all_tenants`` the policy rule ``<rule>:all_tenants`` of the
+    request's endpoint decides (default: admins only).
+
     :param all_tenants: the request asks for every project's data.
-    :raises Forbidden: ``all_tenants`` and the caller is not an admin.
+    :raises ApiError: 403 ``Authorization Failed``, ``all_tenants``
+        and the policy denies it.
     """
+    from vitrage.api import policy
     ctx = identity()
-    if all_tenants and not ctx['is_admin']:
-        raise Forbidden()
+    if all_tenants:
+        rule = policy.rule_of(flask.request.endpoint)
+        if rule in policy.ALL_TENANTS_RULES:
+            enforce(rule + policy.ALL_TENANTS_SUFFIX, ctx)
+        else:
+            enforce(policy.ADMIN_RULE, ctx)
     return ctx
 
 

@@ -1,11 +1,12 @@
 """vitrage-all-in-one: every service in one process, embedded defaults.
 
 With no arguments: the in-memory transport (``kombu+memory:////``),
-SQLite in a local state directory, the ``simulated`` datasource (plus the
-demo static topology when it is installed), and the API on
-127.0.0.1:8999 without authentication. ``--config-file`` overrides any of
-these. The services are the same classes the distributed deployment runs,
-in threads.
+SQLite in a local state directory, the ``simulated`` and ``doctor``
+datasources (plus the demo static topology when it is installed), the
+sample templates of ``etc/vitrage/templates`` (they seed an empty
+template store), and the API on 127.0.0.1:8999 without authentication.
+``--config-file`` overrides any of these. The services are the same
+classes the distributed deployment runs, in threads.
 """
 import os
 import signal
@@ -18,6 +19,7 @@ from oslo_log import log
 from vitrage.cmd import console_script
 from vitrage import conf as vitrage_conf
 from vitrage import service
+from vitrage.storage import services
 
 LOG = log.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def set_embedded_defaults(conf: cfg.ConfigOpts) -> None:
             conf.register_opts(opts, group=group)
     conf.set_default('transport_url', 'kombu+memory:////')
     demo = _installed_etc('static_datasources')
-    types = ['simulated'] + (['static'] if demo else [])
+    types = ['simulated', 'doctor'] + (['static'] if demo else [])
     conf.set_default('types', types, group='datasources')
     conf.set_default('changes_interval', 10, group='datasources')
     conf.set_default('auth_mode', 'noauth', group='api')
@@ -73,6 +75,10 @@ def build_conf(argv: list[str] | None = None) -> cfg.ConfigOpts:
     demo = _installed_etc('static_datasources')
     if demo and 'static' in conf.datasources.types:
         conf.set_default('directory', demo, group='static')
+    samples = _installed_etc('templates')
+    if samples:
+        # Seeds the template store on the first start.
+        conf.set_default('templates_dir', samples, group='evaluator')
     return conf
 
 
@@ -154,8 +160,11 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _signal)
     signal.signal(signal.SIGINT, _signal)
     aio.start()
+    registration = services.register(conf, 'AllInOne')
     print('Vitrage all-in-one: API on http://%s:%d (auth: %s). '
           'Ctrl-C stops it.' % (conf.api.host, conf.api.port,
                                 conf.api.auth_mode), flush=True)
     stop.wait()
+    if registration is not None:
+        registration.stop()
     aio.stop()

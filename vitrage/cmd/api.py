@@ -18,6 +18,7 @@ from vitrage.api import app as api_app
 from vitrage.cmd import console_script
 from vitrage.graph.rpcapi import GraphClient
 from vitrage import service
+from vitrage.storage import services
 
 LOG = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     transport = oslo_messaging.get_rpc_transport(conf)
     client = GraphClient(conf, transport)
     server = serve(conf, api_app.build_app(conf, client))
+    registration = services.register(conf, 'ApiWorker')
     stop = threading.Event()
 
     def _stop(signum: int, frame: Any) -> None:
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _stop)
     while not stop.wait(1):
         pass
+    if registration is not None:
+        registration.stop()
     server.shutdown()
     transport.cleanup()
     LOG.info('vitrage-api stopped')

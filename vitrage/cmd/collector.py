@@ -4,6 +4,7 @@ import cotyledon
 from vitrage.cmd import console_script
 from vitrage.collector.service import CollectorService
 from vitrage import service
+from vitrage.storage import services
 
 
 @console_script
@@ -12,4 +13,5 @@ def main() -> None:
     manager = cotyledon.ServiceManager()
     manager.add(CollectorService, workers=conf.collector.workers,
                 args=(conf,))
+    services.register_workers(manager, conf)
     manager.run()

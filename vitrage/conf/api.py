@@ -21,4 +21,20 @@ OPTS = [
                 help='Answer 503 on /v1/* while vitrage-graph is not ready.'),
     cfg.IntOpt('graph_rpc_timeout', default=60, min=1,
                help='Seconds an API request waits for vitrage-graph.'),
+    cfg.IntOpt('service_heartbeat_interval', default=10, min=1,
+               help='Seconds between the heartbeats a Vitrage process '
+                    'writes to the services table of [database]; GET '
+                    '/v1/service lists the processes that beat within '
+                    'three intervals.'),
+    cfg.StrOpt('basic_auth_keystone_url', default='',
+               help='Keystone URL that HTTP Basic credentials of POST '
+                    '/v1/event are checked against (auth_mode keystone); '
+                    'empty: [keystone_authtoken] www_authenticate_uri.'),
+    cfg.StrOpt('basic_auth_user_domain', default='Default',
+               help='Domain name of the users of HTTP Basic credentials.'),
+    cfg.StrOpt('basic_auth_project', default='',
+               help='Project (name) a Basic-authenticated caller is scoped '
+                    'to; empty: an unscoped caller of no project.'),
+    cfg.StrOpt('basic_auth_project_domain', default='Default',
+               help='Domain name of basic_auth_project.'),
 ]

@@ -15,6 +15,8 @@ the endpoint answers 503 while the graph is initialising, so the API's
 readiness gate costs no extra round trip.
 
 History: 1.0 - topology, resources (list, show, count), status.
+1.1 - show_alarm, list_alarms, get_rca (live alarms, for deployments
+      without alarm history).
 """
 import base64
 from collections.abc import Callable
@@ -24,9 +26,13 @@ import logging
 from typing import Any
 from typing import Protocol
 
+import orjson
 from oslo_config import cfg
 import oslo_messaging
 
+from vitrage.common.constants import Category
+from vitrage.common.constants import EdgeLabel
+from vitrage.common.constants import Prop
 from vitrage.common.exceptions import BadRequest
 from vitrage.common.exceptions import NotFound
 from vitrage.common.exceptions import VitrageError
@@ -35,7 +41,7 @@ from vitrage.graph import views
 
 LOG = logging.getLogger(__name__)
 
-API_VERSION = '1.0'
+API_VERSION = '1.1'
 
 NOT_READY = 'vitrage-graph is not ready'
 NOT_AVAILABLE = 'vitrage-graph is not available'
@@ -190,6 +196,49 @@ class GraphClient:
                           all_tenants=all_tenants, query=query,
                           group_by=group_by)
 
+    def show_alarm(self, ctx: dict, vitrage_id: str) -> dict:
+        """One live alarm vertex (rest-api-v1.md 4.8).
+
+        :param ctx: the caller's request context.
+        :param vitrage_id: the alarm's vitrage_id.
+        :returns: its property dict.
+        :raises GraphError: 404 unknown, deleted, not an alarm or (for a
+            non-admin caller) not of the caller's project, 503 not ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'show_alarm', vitrage_id=vitrage_id)
+
+    def list_alarms(self, ctx: dict, vitrage_id: str | None,
+                    all_tenants: bool) -> list:
+        """Live alarm vertices visible to the caller (4.7 without alarm
+        history: the API pages, sorts and filters them).
+
+        :param ctx: the caller's request context.
+        :param vitrage_id: only the alarms on this resource; None or
+            ``all`` for every alarm.
+        :param all_tenants: every project's alarms (admin only).
+        :returns: a list of property dicts.
+        :raises GraphError: 503 not ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'list_alarms', vitrage_id=vitrage_id,
+                          all_tenants=all_tenants)
+
+    def get_rca(self, ctx: dict, alarm_id: str, all_tenants: bool) -> dict:
+        """The live causal graph around an alarm (4.11 without alarm
+        history).
+
+        :param ctx: the caller's request context.
+        :param alarm_id: the alarm's vitrage_id.
+        :param all_tenants: cross every project's alarms (admin only).
+        :returns: node-link dict (5.1) with ``inspected_index``; empty
+            for an unknown or invisible alarm.
+        :raises GraphError: 503 not ready.
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        return self._call(ctx, 'get_rca', alarm_id=alarm_id,
+                          all_tenants=all_tenants)
+
     def get_status(self, ctx: dict) -> dict:
         """Whether vitrage-graph is up and initialised (4.24).
 
@@ -220,6 +269,17 @@ class GzipEncoded(bytes):
     def decode_result(self) -> Any:
         """The result as Python objects (for callers that need them)."""
         return json.loads(self.text())
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON of a (large) answer, with orjson: a 100k-vertex topology in
+    0.1 s instead of 1-2 s with the standard library. Values orjson does
+    not take (non-string keys, sets...) fall back to :func:`json.dumps`.
+    """
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, default=str).encode('utf-8')
 
 
 #: Answers longer than this many characters of JSON travel gzipped.
@@ -256,14 +316,14 @@ class GraphEndpoint:
             with self._holder.lock:
                 result = view(self._holder.graph, caller, **kwargs)
             if encode:
-                text = json.dumps(result)
-                if len(text) < COMPRESS_ABOVE:
-                    return {'result_json': text}
+                data = encode_json(result)
+                if len(data) < COMPRESS_ABOVE:
+                    return {'result_json': data.decode('utf-8')}
                 # Large answers travel gzipped: a 100k-vertex topology is
-                # ~90 MB of JSON, ~10 MB compressed; the API sends the
+                # ~80 MB of JSON, ~10 MB compressed; the API sends the
                 # gzip bytes on to clients that accept them.
                 return {'result_gzip': base64.b64encode(gzip.compress(
-                    text.encode('utf-8'), compresslevel=1)).decode('ascii')}
+                    data, compresslevel=1)).decode('ascii')}
             return {'result': result}
         except NotFound as exc:
             LOG.debug('%s %s', failure, exc)
@@ -340,6 +400,39 @@ class GraphEndpoint:
                             all_tenants=all_tenants, query=query,
                             group_by=group_by)
 
+    def show_alarm(self, ctx: dict, vitrage_id: str) -> dict:
+        """See :meth:`GraphClient.show_alarm`.
+
+        :param ctx: the caller's request context.
+        :param vitrage_id: the alarm's vitrage_id.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to show alarm.', show_alarm_view,
+                            vitrage_id=vitrage_id)
+
+    def list_alarms(self, ctx: dict, vitrage_id: str | None,
+                    all_tenants: bool) -> dict:
+        """See :meth:`GraphClient.list_alarms`.
+
+        :param ctx: the caller's request context.
+        :param vitrage_id: only the alarms on this resource, or None.
+        :param all_tenants: every project's alarms.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to get alarms', list_alarms_view,
+                            vitrage_id=vitrage_id, all_tenants=all_tenants)
+
+    def get_rca(self, ctx: dict, alarm_id: str, all_tenants: bool) -> dict:
+        """See :meth:`GraphClient.get_rca`.
+
+        :param ctx: the caller's request context.
+        :param alarm_id: the alarm's vitrage_id.
+        :param all_tenants: cross every project's alarms.
+        :raises: nothing; errors are returned as ``{"error": ...}``.
+        """
+        return self._answer(ctx, 'Failed to get RCA', rca_view,
+                            alarm_id=alarm_id, all_tenants=all_tenants)
+
     def get_status(self, ctx: dict) -> dict:
         """See :meth:`GraphClient.get_status`.
 
@@ -349,6 +442,90 @@ class GraphEndpoint:
         if not self._holder.is_ready():
             return _error(503, NOT_READY)
         return {'result': {'reason': 'OK'}}
+
+
+def show_alarm_view(graph: EntityGraph, ctx: dict, vitrage_id: str) -> dict:
+    """One live ALARM vertex's properties (section 4.8).
+
+    :raises NotFound: unknown id, not an alarm, deleted or a placeholder,
+        or (non-admin caller) an alarm of neither the caller's project nor
+        a resource of it.
+    """
+    v = graph.get_vertex(vitrage_id)
+    if v is None or v.get(Prop.CATEGORY) != Category.ALARM or \
+            v.get(Prop.IS_DELETED) or v.get(Prop.IS_PLACEHOLDER):
+        raise NotFound("No alarm with vitrage_id '%s'" % vitrage_id)
+    if not ctx.get('is_admin') and not views.visibility(ctx)(v):
+        raise NotFound("No alarm with vitrage_id '%s'" % vitrage_id)
+    return dict(v)
+
+
+def _live_alarm(v: dict) -> bool:
+    return (v.get(Prop.CATEGORY) == Category.ALARM and
+            not v.get(Prop.IS_DELETED) and not v.get(Prop.IS_PLACEHOLDER))
+
+
+def _alarm_scope(ctx: dict, all_tenants: bool) -> Callable[[dict], bool]:
+    if all_tenants:
+        return lambda v: True
+    return views.visibility(ctx)
+
+
+def list_alarms_view(graph: EntityGraph, ctx: dict,
+                     vitrage_id: str | None = None,
+                     all_tenants: bool = False) -> list[dict]:
+    """Live ALARM vertices the caller may see, of one resource or all."""
+    visible = _alarm_scope(ctx, all_tenants)
+    resource = None if vitrage_id in (None, 'all') else vitrage_id
+    return [dict(v) for v in graph.vertices(
+        lambda v: _live_alarm(v) and visible(v) and
+        (resource is None or v.get(Prop.RESOURCE_ID) == resource))]
+
+
+def rca_view(graph: EntityGraph, ctx: dict, alarm_id: str,
+             all_tenants: bool = False) -> dict:
+    """The live alarms linked to ``alarm_id`` by live ``causes`` edges,
+    forward and backward, at any depth (section 5.1 plus
+    ``inspected_index``, the requested alarm first). Alarms the caller
+    may not see are not crossed.
+    """
+    visible = _alarm_scope(ctx, all_tenants)
+    answer = {'directed': True, 'multigraph': True, 'graph': {},
+              'inspected_index': 0, 'nodes': [], 'links': []}
+    root = graph.get_vertex(alarm_id)
+    if root is None or not _live_alarm(root) or not visible(root):
+        return answer
+    order = [alarm_id]
+    index = {alarm_id: 0}
+    links = []
+    seen_edges = set()
+    i = 0
+    while i < len(order):
+        for src, dst, label, data in graph.edges(order[i],
+                                                 label=EdgeLabel.CAUSES):
+            if data.get(Prop.IS_DELETED) or (src, dst) in seen_edges:
+                continue
+            other = dst if src == order[i] else src
+            if other not in index:
+                v = graph.get_vertex(other)
+                if v is None or not _live_alarm(v) or not visible(v):
+                    continue
+                index[other] = len(order)
+                order.append(other)
+            seen_edges.add((src, dst))
+            link = {'source': index[src], 'target': index[dst],
+                    'key': label, Prop.RELATIONSHIP_TYPE: label}
+            link.update(data)
+            links.append(link)
+        i += 1
+    for position, vid in enumerate(order):
+        node = dict(graph.get_vertex(vid))
+        if node.get(Prop.ID) is None:
+            node[Prop.ID] = vid
+        node[Prop.GRAPH_INDEX] = position
+        answer['nodes'].append(node)
+    answer['links'] = links
+    return answer
 
 
 def _caller(ctx: dict) -> dict:

@@ -221,3 +221,20 @@ class ActiveAction(Base):
     trigger = sa.Column(sa.String(128), nullable=False)
     created_at = sa.Column(sa.DateTime, nullable=False)
     updated_at = sa.Column(sa.DateTime, nullable=True)
+
+
+class Service(Base):
+    """A running service process (``GET /v1/service``), while it beats."""
+
+    __tablename__ = 'services'
+    __table_args__ = (
+        sa.Index('ix_services_heartbeat_at', 'heartbeat_at'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    hostname = sa.Column(sa.String(255), nullable=False)
+    pid = sa.Column(sa.Integer, nullable=False)
+    created_at = sa.Column(PreciseTime, nullable=False)
+    heartbeat_at = sa.Column(PreciseTime, nullable=False)

@@ -54,6 +54,17 @@ class FakeGraphClient:
                             all_tenants=all_tenants, query=query,
                             group_by=group_by)
 
+    def show_alarm(self, ctx, vitrage_id):
+        return self._answer('show_alarm', ctx, vitrage_id=vitrage_id)
+
+    def list_alarms(self, ctx, vitrage_id, all_tenants):
+        return self._answer('list_alarms', ctx, vitrage_id=vitrage_id,
+                            all_tenants=all_tenants)
+
+    def get_rca(self, ctx, alarm_id, all_tenants):
+        return self._answer('get_rca', ctx, alarm_id=alarm_id,
+                            all_tenants=all_tenants)
+
     def get_status(self, ctx):
         return self._answer('get_status', ctx)
 

@@ -1,0 +1,1 @@
+"""The ``doctor`` datasource: host failures posted to ``/v1/event``."""

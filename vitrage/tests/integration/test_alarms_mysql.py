@@ -1,0 +1,41 @@
+"""The alarm queries (list, history, count, RCA) on a real MariaDB server.
+
+The SQLite unit tests of :mod:`vitrage.tests.unit.storage.test_alarms`,
+run again on a new MariaDB database: the same answers, sort order and
+paging included, on both backends.
+"""
+import pytest
+
+from vitrage.storage import connection
+from vitrage.storage import migrations
+from vitrage.tests.unit.storage.test_alarms import store  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_bad_page_arguments  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_count_has_all_five_keys  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_filters_are_substrings_and_lists_are_alternatives  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_history_windows  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_marker_of_an_alarm_that_ended_still_positions  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_paging_forward_and_back  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_paging_in_memory_matches_the_database  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_rca_does_not_cross_invisible_alarms  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_rca_walks_causes_both_ways_at_any_depth  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_sorting  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_tenancy  # noqa: F401
+
+
+@pytest.fixture
+def database(mysql_database):
+    db = connection.Database(mysql_database)
+    migrations.upgrade(db.engine)
+    yield db
+    db.dispose()
