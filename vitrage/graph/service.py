@@ -75,6 +75,10 @@ def _malloc_trim() -> None:
         pass    # not glibc: nothing to give back this way
 
 
+class NotHandedOff(messaging.MessagingException):
+    """A batch was applied by a graph that can no longer log it."""
+
+
 class EventsEndpoint:
     """Takes the entity-event batches collectors send and acknowledges a
     message only once its events have been applied.
@@ -426,9 +430,20 @@ class GraphService:
         """Publish what a batch did to the persistors (broker-confirmed).
 
         :raises oslo_messaging.MessagingException: when not confirmed.
+        :raises NotHandedOff: persistency is on but this graph has no
+            hand-off (it lost its term): what it applied is not logged,
+            so the message must go back to the queue for the next active
+            graph.
         """
-        if self.handoff is not None and result is not None:
-            self.handoff.publish(*result)
+        handoff = self.handoff
+        if handoff is None:
+            if self.conf.persistency.enable_persistency and \
+                    result is not None and self.term is not None:
+                raise NotHandedOff('graph %s lost term %s: nothing is '
+                                   'handed off' % (self.holder, self.term))
+            return
+        if result is not None:
+            handoff.publish(*result)
 
     # -- lifecycle ----------------------------------------------------
     def is_ready(self) -> bool:
