@@ -40,10 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import psutil
+import requests
 import sqlalchemy as sa
 
 from vitrage.datasources.simulated.cloud import sizes_for_vertices
@@ -63,7 +62,8 @@ TOPOLOGY_BODY = json.dumps({'graph_type': 'graph', 'all_tenants': True,
                             'query': None}).encode()
 HEADERS = {'X-User-Id': 'u', 'X-Project-Id': 'p', 'X-Roles': 'admin',
            'Content-Type': 'application/json'}
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_SESSION = requests.Session()
+_SESSION.trust_env = False     # no proxy for 127.0.0.1
 _LOG_TIME = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ')
 _REPLAYED = re.compile(r'restored snapshot from .* and replayed (\d+) '
                        r'events \((?:hot standby|cold)\): (\d+) vertices')
@@ -75,15 +75,15 @@ def topology_nodes(url: str, timeout: float = 120) -> int | None:
     :param url: the API's base URL.
     :param timeout: seconds to wait for the answer.
     """
-    request = urllib.request.Request(url + '/v1/topology/',
-                                     data=TOPOLOGY_BODY, headers=HEADERS,
-                                     method='POST')
+    # As the stock client asks (requests, Accept-Encoding: gzip): a
+    # large topology travels gzipped from vitrage-graph to the client.
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            if response.status != 200:
-                return None
-            return len(json.loads(response.read())['nodes'])
-    except (urllib.error.HTTPError, OSError, ValueError, KeyError):
+        response = _SESSION.post(url + '/v1/topology/', data=TOPOLOGY_BODY,
+                                 headers=HEADERS, timeout=timeout)
+        if response.status_code != 200:
+            return None
+        return len(response.json()['nodes'])
+    except (requests.RequestException, OSError, ValueError, KeyError):
         return None
 
 

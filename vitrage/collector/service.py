@@ -34,6 +34,17 @@ def graph_events_notifier(conf: cfg.ConfigOpts,
         topics=[conf.entity_graph.events_topic])
 
 
+def push_pool(conf: cfg.ConfigOpts) -> str:
+    """The queue the push listeners of all collectors share.
+
+    oslo.messaging names a pool's queue after the pool alone, so the name
+    carries the notification topics: two deployments on one broker (each
+    with its own topics) never take each other's notifications.
+    """
+    return '%s.collectors' % '+'.join(
+        sorted(conf.datasources.notification_topics))
+
+
 class PushEndpoint:
     """Takes pushed notifications and forwards the entity events the
     matching drivers make of them.
@@ -124,7 +135,7 @@ class Collector:
                 for topic in conf.datasources.notification_topics]
             self.push_listener = messaging.get_notification_listener(
                 ntransport, targets, [push], executor='threading',
-                pool='vitrage-collector')
+                pool=push_pool(conf))
             self.push_listener.start()
         LOG.info('collector %s serving %s', self.collector_id,
                  ', '.join(sorted(self.manager.runners)))

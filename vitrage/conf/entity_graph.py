@@ -21,4 +21,14 @@ OPTS = [
     cfg.FloatOpt('heartbeat_interval', default=3.0, min=0.1,
                  help='Seconds between two heartbeats of the active '
                       'vitrage-graph; keep it well below lease_time.'),
+    cfg.BoolOpt('broker_lock', default=True,
+                help='With RabbitMQ, the active vitrage-graph also holds an '
+                     'exclusive queue "<topic>.active_graph", which the '
+                     'broker drops as soon as its process dies; a standby '
+                     'that sees it dropped takes over at once instead of '
+                     'waiting for lease_time. The lease still decides when '
+                     'the broker cannot tell (a host that lost power).'),
+    cfg.FloatOpt('takeover_check_interval', default=0.2, min=0.05,
+                 help='Seconds between two looks of a standby at the broker '
+                      'lock (and at the term) when broker_lock is on.'),
 ]

@@ -547,8 +547,19 @@ class ScenarioEvaluator:
         graph).
         """
         found = []
-        for vid in sorted(touched):
-            vertex = self.graph.get_vertex(vid)
+        get = self.graph.get_vertex
+        candidates = []
+        for vid in touched:
+            vertex = get(vid)
+            # Only these can carry a deduced effect (causal edges join
+            # alarms).
+            if vertex is not None and (
+                    vertex.get(Prop.VITRAGE_STATE) is not None or
+                    vertex.get(Prop.IS_MARKED_DOWN) or
+                    vertex.get(Prop.CATEGORY) == Category.ALARM):
+                candidates.append(vid)
+        for vid in sorted(candidates):
+            vertex = get(vid)
             if not _live(vertex):
                 continue
             if vertex.get(Prop.VITRAGE_STATE) is not None and \

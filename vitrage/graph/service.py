@@ -38,6 +38,7 @@ from vitrage.graph.coordinator import Work
 from vitrage.graph.driver import EntityGraph
 from vitrage.graph.handoff import Handoff
 from vitrage.graph.handoff import HistoryRecorder
+from vitrage.graph import liveness
 from vitrage.graph.processor import Processor
 from vitrage.graph import rpcapi as graph_rpcapi
 from vitrage.graph.states import StateNormalizer
@@ -143,6 +144,7 @@ class GraphService:
         self.holder = '%s:%d' % (conf.host, os.getpid())
         self.term: int | None = None
         self.lost_term = threading.Event()
+        self.broker_lock: liveness.BrokerLock | None = None
         self.restored = False
         #: Hot standby: the log position the graph has followed to.
         self._followed: tuple[int, int] | None = None
@@ -211,6 +213,42 @@ class GraphService:
         return Handoff(self.conf, transport, term)
 
     # -- one active graph ---------------------------------------------
+    def construct_broker_lock(self) -> liveness.BrokerLock | None:
+        """The active graph's lock queue on RabbitMQ, or None (disabled,
+        or not RabbitMQ).
+        """
+        if not self.conf.entity_graph.broker_lock:
+            return None
+        url = liveness.broker_urls(self.conf)
+        if url is None:
+            return None
+        return liveness.BrokerLock(
+            url, self.conf.entity_graph.topic + '.active_graph')
+
+    def _watch_holder(self, seen: tuple[int, str] | None
+                      ) -> tuple[int | None, tuple[int, str] | None]:
+        """One look of a standby at the broker lock.
+
+        :param seen: the (term, holder) last seen holding the lock.
+        :returns: (a term taken over, or None; the new ``seen``).
+        """
+        current, holder, _beat = self.terms.holder()
+        state = self.broker_lock.probe()
+        if state == liveness.UNKNOWN:
+            # The broker restarted, or cannot be reached: what was seen
+            # held says nothing about the holder any more.
+            return None, None
+        if state == liveness.HELD:
+            return None, (current, holder) if holder else seen
+        if state == liveness.FREE and holder and seen == (current, holder):
+            term = self.terms.take_over(self.holder, current, holder)
+            if term is not None:
+                LOG.info('graph %s takes over term %d: the broker lock of '
+                         '%s (term %d) is gone', self.holder, term, holder,
+                         current)
+            return term, seen
+        return None, seen
+
     def acquire_term(self) -> int | None:
         """Wait as a standby until this graph holds a new term.
 
@@ -230,15 +268,25 @@ class GraphService:
         self.terms = terms.TermStore(self.database)
         options = self.conf.entity_graph
         announced = False
+        if self.broker_lock is None:
+            self.broker_lock = self.construct_broker_lock()
+        interval = options.heartbeat_interval
+        if self.broker_lock is not None:
+            interval = min(interval, options.takeover_check_interval)
+        seen = None
         while not self._stopping.is_set():
             try:
                 term = self.terms.acquire(self.holder, options.lease_time)
+                if term is None and self.broker_lock is not None:
+                    term, seen = self._watch_holder(seen)
             except db_exc.DBError as exc:
                 LOG.warning('cannot reach the database to take a term: %s',
                             exc)
                 term = None
             if term is not None:
                 LOG.info('graph %s is active in term %d', self.holder, term)
+                if self.broker_lock is not None:
+                    self.broker_lock.hold()
                 return term
             if not announced:
                 current, holder, _beat = self.terms.holder()
@@ -248,7 +296,7 @@ class GraphService:
                 announced = True
             if self.conf.persistency.standby_mode == 'hot':
                 self.follow_log()
-            self._stopping.wait(options.heartbeat_interval)
+            self._stopping.wait(interval)
         return None
 
     def _heartbeat_loop(self, term: int) -> None:
@@ -263,6 +311,10 @@ class GraphService:
                 held = None
             if held:
                 last_ok = time.monotonic()
+                if self.broker_lock is not None:
+                    # Not held yet when the broker was down at takeover,
+                    # or a graph that lost its term still held it.
+                    self.broker_lock.hold()
                 continue
             if held is False or \
                     time.monotonic() - last_ok > options.lease_time:
@@ -277,6 +329,8 @@ class GraphService:
         LOG.error('graph %s lost term %d: it stops processing events',
                   self.holder, term)
         self.handoff = None
+        if self.broker_lock is not None:
+            self.broker_lock.release()
         self._ready.clear()
         self.lost_term.set()
         for server in (self._listener, self._rpc_server):
@@ -510,6 +564,10 @@ class GraphService:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
+        if self.broker_lock is not None:
+            # Last: a standby takes over as soon as it is gone.
+            self.broker_lock.close()
+            self.broker_lock = None
 
     # -- loading ------------------------------------------------------
     def _initial_load(self) -> None:

@@ -109,6 +109,34 @@ class TermStore:
         LOG.info('term %d begins, held by %s', term, holder)
         return term
 
+    def take_over(self, holder: str, term: int, previous: str) -> int | None:
+        """Begin the next term if ``term`` is still the current one and
+        still held by ``previous`` (whose death the caller has seen, e.g.
+        through :class:`vitrage.graph.liveness.BrokerLock`), without
+        waiting for its lease to expire. Of several standbys taking over
+        the same dead holder exactly one wins.
+
+        :param holder: who takes the term.
+        :param term: the term the caller saw held.
+        :param previous: its holder.
+        :returns: the new term, or None when something changed meanwhile.
+        :raises oslo_db.exception.DBError: on a database error.
+        """
+        now = _now()
+        with self.database.begin() as connection:
+            updated = connection.execute(
+                TERM.update().where(TERM.c.id == ROW_ID)
+                .where(TERM.c.term == term)
+                .where(TERM.c.holder == previous).values(
+                    term=TERM.c.term + 1, holder=holder, started_at=now,
+                    heartbeat_at=now)).rowcount
+            if not updated:
+                return None
+            new_term = self.current_term_in(connection)
+        LOG.info('term %d begins, held by %s (took over from %s)',
+                 new_term, holder, previous)
+        return new_term
+
     def current_term(self) -> int:
         """The current term; 0 before any graph began one."""
         with self.database.connect() as connection:

@@ -9,6 +9,7 @@ the files reach the graph; the collector restarts on its own while the
 graph keeps serving.
 """
 from collections.abc import Iterator
+import json
 import pathlib
 import re
 import urllib.parse
@@ -116,7 +117,9 @@ class Distributed:
                         'state_path': tmp_path / 'state', 'host': HOST},
             'api': {'host': '127.0.0.1', 'port': self.port,
                     'auth_mode': 'noauth'},
-            'datasources': {'types': 'static', 'ping_timeout': 3},
+            'datasources': {'types': 'static, doctor', 'ping_timeout': 3,
+                            'notification_topics':
+                                prefix + '_notifications'},
             'static': {'directory': self.static_dir,
                        'changes_interval': STATIC_CHANGES_INTERVAL},
             'collector': {'topic': prefix + '_collector'},
@@ -162,6 +165,7 @@ class Distributed:
         names = {self.prefix + '_collector', self.prefix + '_graph',
                  self.prefix + '_graph.' + HOST,
                  self.prefix + '_events.info'}
+        names.add(self.prefix + '_notifications.collectors')
         for proc in self.deployment.processes:
             for collector_id in re.findall(r'collector (\S+) serving',
                                            proc.log()):
@@ -274,6 +278,10 @@ def test_collector_restarts_independently_of_the_graph(distributed):
     assert deploy.http_status(distributed.url + '/v1/status/') == 200
     assert deploy.topology_summary(distributed.topology()) == before
 
+    # A pushed notification waits in RabbitMQ while no collector runs.
+    distributed.cli.run('event', 'post', '--type', 'compute.host.down',
+                        '--details', json.dumps({'hostname': 'srv-a1',
+                                                 'status': 'down'}))
     # A change made while no collector runs arrives once one is back.
     storage = distributed.static_dir / 'storage.yaml'
     storage.write_text(STORAGE.replace('state: AVAILABLE', 'state: ERROR'))
@@ -288,6 +296,12 @@ def test_collector_restarts_independently_of_the_graph(distributed):
                       interval=1, deployment=distributed.deployment)
     assert second.poll() is None
     assert distributed.graph.poll() is None
+    alarms = deploy.wait_until(
+        lambda: distributed.cli.json('alarm', 'list', '-f', 'json'),
+        CHANGE_TIMEOUT, 'the doctor alarm posted while no collector ran',
+        interval=0.5, deployment=distributed.deployment)
+    assert [(a['Type'], a['Name']) for a in alarms] == [
+        ('doctor', 'compute.host.down')]
 
     # And later changes keep arriving through the new collector.
     (distributed.static_dir / 'extra.yaml').write_text(static_file(
@@ -301,5 +315,8 @@ def test_collector_restarts_independently_of_the_graph(distributed):
         CHANGE_TIMEOUT, 'pdu-1 in the topology', interval=1,
         deployment=distributed.deployment)
     vertices, edges = readable(topology)
-    assert vertices == EXPECTED_VERTICES | {('pdu', 'pdu-1')}
+    # The doctor alarm is on a host the static files do not have (a
+    # placeholder, not shown).
+    doctor = ('doctor', alarms[0]['ID'])
+    assert vertices == EXPECTED_VERTICES | {('pdu', 'pdu-1'), doctor}
     assert edges == EXPECTED_EDGES | {('pdu-1', 'rack-b', 'powers')}

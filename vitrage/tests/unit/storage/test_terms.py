@@ -57,3 +57,15 @@ def test_concurrent_begins_get_distinct_terms(tmp_path, database):
         t.join()
     assert sorted(got) == list(range(1, 41))
     assert terms.TermStore(database).current_term() == 40
+
+
+def test_take_over_only_from_the_holder_seen_and_only_once(database):
+    store = terms.TermStore(database)
+    first = store.begin_term('a:1')
+    # Another standby saw the same dead holder: one of them wins.
+    assert store.take_over('b:2', first, 'a:1') == first + 1
+    assert store.take_over('c:3', first, 'a:1') is None
+    assert store.holder()[:2] == (first + 1, 'b:2')
+    # A stale view (wrong holder for the term) changes nothing.
+    assert store.take_over('c:3', first + 1, 'a:1') is None
+    assert store.holder()[:2] == (first + 1, 'b:2')
