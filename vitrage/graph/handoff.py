@@ -44,6 +44,21 @@ class ConfirmedSender(notify_messaging.MessagingV2Driver):
         errors) when a notification could not be sent.
     """
 
+    def __init__(self, conf: cfg.ConfigOpts, topics: list[str],
+                 transport: messaging.Transport,
+                 publisher_id: str = PUBLISHER_ID,
+                 exchange: str | None = None, retry: int = -1) -> None:
+        """
+        :param topics: the notification topics to send on.
+        :param publisher_id: the notifications' publisher.
+        :param exchange: the exchange (default: the control exchange).
+        :param retry: connection attempts (-1: until it works).
+        """
+        super().__init__(conf, topics=topics, transport=transport)
+        self.publisher_id = publisher_id
+        self.exchange = exchange
+        self.retry = retry
+
     def send(self, event_type: str, payload: dict) -> None:
         """Send one ``info`` notification, raising on failure.
 
@@ -54,7 +69,7 @@ class ConfirmedSender(notify_messaging.MessagingV2Driver):
         """
         message = {
             'message_id': str(uuid.uuid4()),
-            'publisher_id': PUBLISHER_ID,
+            'publisher_id': self.publisher_id,
             'event_type': event_type,
             'priority': 'INFO',
             'payload': payload,
@@ -64,8 +79,9 @@ class ConfirmedSender(notify_messaging.MessagingV2Driver):
             # The driver interface of oslo.messaging's notify drivers; the
             # base class would log and drop a failure here.
             self.transport._send_notification(
-                messaging.Target(topic='%s.info' % topic), {}, message,
-                version=self.version, retry=-1)
+                messaging.Target(topic='%s.info' % topic,
+                                 exchange=self.exchange), {}, message,
+                version=self.version, retry=self.retry)
 
 
 class Handoff:

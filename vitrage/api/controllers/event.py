@@ -14,7 +14,6 @@ collector and the graph have handled it.
 import datetime
 import socket
 import threading
-import uuid
 
 import flask
 from oslo_config import cfg
@@ -25,6 +24,7 @@ from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
+from vitrage.graph import handoff
 
 LOG = log.getLogger(__name__)
 
@@ -46,7 +46,9 @@ class EventPublisher:
     """Publishes posted events as ``info`` notifications.
 
     Unlike :class:`oslo_messaging.Notifier`, which logs and swallows a
-    failed send, a failure raises, so the caller can be told.
+    failed send, a failure raises (the hand-off's
+    :class:`~vitrage.graph.handoff.ConfirmedSender`), so the caller can
+    be told.
 
     :param conf: the configuration (``[datasources]
         notification_topics`` and ``notification_exchange``).
@@ -55,10 +57,11 @@ class EventPublisher:
 
     def __init__(self, conf: cfg.ConfigOpts,
                  transport: messaging.Transport) -> None:
-        self.transport = transport
-        self.topics = list(conf.datasources.notification_topics)
-        self.exchange = conf.datasources.notification_exchange
-        self.publisher_id = 'api_%s' % socket.gethostname()
+        self.sender = handoff.ConfirmedSender(
+            conf, list(conf.datasources.notification_topics), transport,
+            publisher_id='api_%s' % socket.gethostname(),
+            exchange=conf.datasources.notification_exchange,
+            retry=SEND_RETRY)
 
     def publish(self, event_type: str, payload: dict) -> None:
         """Send one notification on every topic.
@@ -68,21 +71,7 @@ class EventPublisher:
         :raises oslo_messaging.MessagingException: (or another transport
             error) when the message could not be sent.
         """
-        message = {
-            'message_id': str(uuid.uuid4()),
-            'publisher_id': self.publisher_id,
-            'event_type': event_type,
-            'priority': 'INFO',
-            'payload': payload,
-            'timestamp': str(datetime.datetime.now(datetime.timezone.utc)),
-        }
-        for topic in self.topics:
-            # The notify drivers' own path (as MessagingV2Driver), minus
-            # the catch-all that would hide a failure.
-            self.transport._send_notification(
-                messaging.Target(topic='%s.info' % topic,
-                                 exchange=self.exchange),
-                {}, message, version=2.0, retry=SEND_RETRY)
+        self.sender.send(event_type, payload)
 
 
 def publisher() -> EventPublisher:
