@@ -3,6 +3,8 @@
 SQLite in the test's tmp dir, the in-memory transport, the static
 datasource on a folder of the test's, and topics of the test alone.
 """
+from collections.abc import Iterator
+import contextlib
 import pathlib
 
 from oslo_config import cfg
@@ -41,3 +43,48 @@ def configure(conf: cfg.ConfigOpts, tmp_path: pathlib.Path,
     database = db_connection.from_conf(conf)
     migrations.upgrade(database.engine)
     return database
+
+
+class Services:
+    """What :func:`running` runs; :meth:`graph` makes graph services that
+    are terminated with the rest.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.conf = conf
+        self.graphs: list = []
+
+    def graph(self):
+        """A new (not started) :class:`vitrage.graph.service.GraphService`.
+        """
+        from vitrage.graph.service import GraphService
+        graph = GraphService(self.conf)
+        self.graphs.append(graph)
+        return graph
+
+
+@contextlib.contextmanager
+def running(conf: cfg.ConfigOpts, database: db_connection.Database
+            ) -> Iterator[Services]:
+    """A persistor (with persistency) and a collector in this process;
+    afterwards the graphs made meanwhile, the collector and the persistor
+    are stopped and the database is closed.
+    """
+    from vitrage.collector.service import Collector
+    from vitrage.persistor.service import PersistorService
+    persistor = None
+    if conf.persistency.enable_persistency:
+        persistor = PersistorService(0, conf)
+        persistor.run()
+    collector = Collector(conf)
+    collector.start()
+    services = Services(conf)
+    try:
+        yield services
+    finally:
+        for graph in reversed(services.graphs):
+            graph.terminate()
+        collector.stop()
+        if persistor is not None:
+            persistor.terminate()
+        database.dispose()

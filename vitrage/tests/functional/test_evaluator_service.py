@@ -10,11 +10,8 @@ import time
 
 import pytest
 
-from vitrage.collector.service import Collector
 from vitrage.common.constants import Prop
 from vitrage.evaluator import catalog as catalog_mod
-from vitrage.graph.service import GraphService
-from vitrage.persistor.service import PersistorService
 from vitrage.storage import templates as store_mod
 from vitrage.tests.functional import embedded
 from vitrage.tests.functional.test_restore import graph_state
@@ -76,13 +73,8 @@ def test_templates_in_force_deduce_survive_restore_and_undo(
     catalog = catalog_mod.TemplateCatalog(store)
     row = add_template(catalog, SWITCH_DOWN)
     assert row['status'] == store_mod.LOADING
-    persistor = PersistorService(0, conf)
-    persistor.run()
-    collector = Collector(conf)
-    collector.start()
-    first = second = None
-    try:
-        first = GraphService(conf)
+    with embedded.running(conf, database) as services:
+        first = services.graph()
         first.start()
         assert first.wait_ready(60)
         helpers.wait_for(
@@ -105,7 +97,7 @@ def test_templates_in_force_deduce_survive_restore_and_undo(
         time.sleep(0.5)
 
         # A restored graph holds the deductions and does not redo them.
-        second = GraphService(conf)
+        second = services.graph()
         second.start()
         assert second.wait_ready(60)
         assert second.restored
@@ -127,13 +119,6 @@ def test_templates_in_force_deduce_survive_restore_and_undo(
             'the added template becomes ACTIVE')
         helpers.wait_for(lambda: len(deduced(second.graph)) == 1, 10,
                          'the deduced alarm is back')
-    finally:
-        for graph in (second, first):
-            if graph is not None:
-                graph.terminate()
-        collector.stop()
-        persistor.terminate()
-        database.dispose()
 
 
 def test_a_template_that_cannot_load_is_marked_error(tmp_path, conf,
@@ -146,12 +131,8 @@ def test_a_template_that_cannot_load_is_marked_error(tmp_path, conf,
                        {'metadata': {'version': '3', 'name': 'broken',
                                      'type': 'standard'}})
     good = add_template(catalog_mod.TemplateCatalog(store), SWITCH_DOWN)
-    persistor = PersistorService(0, conf)
-    persistor.run()
-    collector = Collector(conf)
-    collector.start()
-    graph = GraphService(conf)
-    try:
+    with embedded.running(conf, database) as services:
+        graph = services.graph()
         graph.start()
         assert graph.wait_ready(60)
         helpers.wait_for(
@@ -160,11 +141,6 @@ def test_a_template_that_cannot_load_is_marked_error(tmp_path, conf,
         assert 'entities' in store.get(broken.uuid).status_details
         assert status_of(store, good['uuid']) == store_mod.ACTIVE
         assert graph.evaluator.template_names == ['switch_down']
-    finally:
-        graph.terminate()
-        collector.stop()
-        persistor.terminate()
-        database.dispose()
 
 
 def test_without_persistency_the_directory_holds_the_templates(
@@ -178,15 +154,9 @@ def test_without_persistency_the_directory_holds_the_templates(
     database = embedded.configure(
         conf, tmp_path, static, persistency={'enable_persistency': False},
         evaluator={'templates_dir': templates})
-    collector = Collector(conf)
-    collector.start()
-    graph = GraphService(conf)
-    try:
+    with embedded.running(conf, database) as services:
+        graph = services.graph()
         graph.start()
         assert graph.wait_ready(60)
         assert graph.evaluator.template_names == ['switch_down']
         assert len(deduced(graph.graph)) == 1
-    finally:
-        graph.terminate()
-        collector.stop()
-        database.dispose()

@@ -9,12 +9,9 @@ entity is gone there too, and both graphs are equal.
 """
 import sqlalchemy as sa
 
-from vitrage.collector.service import Collector
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
 from vitrage.common import timeutils
-from vitrage.graph.service import GraphService
-from vitrage.persistor.service import PersistorService
 from vitrage.storage import models
 from vitrage.storage import snapshots
 from vitrage.tests.functional import embedded
@@ -45,13 +42,8 @@ def test_restore_reproduces_outdated_deletion_and_removal(tmp_path, conf):
          ('sw-3', 'available')]))
     database = embedded.configure(conf, tmp_path, static,
                                   consistency={'min_time_to_delete': 0})
-    persistor = PersistorService(0, conf)
-    persistor.run()
-    collector = Collector(conf)
-    collector.start()
-    first = second = None
-    try:
-        first = GraphService(conf)
+    with embedded.running(conf, database) as services:
+        first = services.graph()
         first.start()
         assert first.wait_ready(60)
         store = snapshots.SnapshotStore(database)
@@ -81,7 +73,7 @@ def test_restore_reproduces_outdated_deletion_and_removal(tmp_path, conf):
         term = first.term
         first.terminate()
 
-        second = GraphService(conf)
+        second = services.graph()
         second.start()
         assert second.wait_ready(60)
         assert second.restored
@@ -92,10 +84,3 @@ def test_restore_reproduces_outdated_deletion_and_removal(tmp_path, conf):
         assert second.stats['get_all'] == 0
         assert _vertex(second.graph, 'sw-3') is None
         assert test_restore.graph_state(second.graph) == expected
-    finally:
-        for graph in (second, first):
-            if graph is not None:
-                graph.terminate()
-        collector.stop()
-        persistor.terminate()
-        database.dispose()

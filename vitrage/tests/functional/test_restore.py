@@ -8,10 +8,7 @@ graph the first one had, without calling get_all.
 """
 import time
 
-from vitrage.collector.service import Collector
 from vitrage.common.constants import Prop
-from vitrage.graph.service import GraphService
-from vitrage.persistor.service import PersistorService
 from vitrage.storage import snapshots
 from vitrage.tests.functional import embedded
 
@@ -44,13 +41,8 @@ def test_new_graph_restores_snapshot_and_replays_the_log(tmp_path, conf):
         [('sw-1', 'available'), ('sw-2', 'available'),
          ('sw-3', 'available')]))
     database = embedded.configure(conf, tmp_path, static)
-    persistor = PersistorService(0, conf)
-    persistor.run()
-    collector = Collector(conf)
-    collector.start()
-    first = second = None
-    try:
-        first = GraphService(conf)
+    with embedded.running(conf, database) as services:
+        first = services.graph()
         first.start()
         assert first.wait_ready(60)
         store = snapshots.SnapshotStore(database)
@@ -68,7 +60,7 @@ def test_new_graph_restores_snapshot_and_replays_the_log(tmp_path, conf):
         # Let the persistor write the tail (the barrier also waits).
         time.sleep(0.5)
 
-        second = GraphService(conf)
+        second = services.graph()
         second.start()
         assert second.wait_ready(60)
         assert second.restored
@@ -76,10 +68,3 @@ def test_new_graph_restores_snapshot_and_replays_the_log(tmp_path, conf):
         assert second.term == first.term + 1
         assert graph_state(second.graph) == expected
         assert handled > 3
-    finally:
-        for graph in (second, first):
-            if graph is not None:
-                graph.terminate()
-        collector.stop()
-        persistor.terminate()
-        database.dispose()

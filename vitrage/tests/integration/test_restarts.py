@@ -191,35 +191,19 @@ def test_persistor_killed_and_restarted_while_events_flow(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL],
+                         ids=['restarted', 'killed'])
 def test_rabbitmq_restarted_while_events_flow(
-        deployment, tmp_path, private_rabbit, mysql_database, conf):
+        deployment, tmp_path, private_rabbit, mysql_database, conf, sig):
     cluster = Cluster(deployment, tmp_path, private_rabbit.url,
                       mysql_database)
     try:
         cluster.start()
         first_term, _holder = chaos.term_holder(mysql_database)
         cluster.wait_logged_growth()
-        private_rabbit.restart(downtime=DOWNTIME)
+        private_rabbit.restart(sig, downtime=DOWNTIME)
         # Everyone reconnects by themselves: the API answers again and
         # new events keep reaching the events table.
-        deploy.wait_for_api(cluster.url, deployment, timeout=120)
-        cluster.wait_logged_growth(timeout=120)
-        cluster.wait_logged_growth()
-        _assert_nothing_lost(cluster, conf, first_term)
-    finally:
-        deployment.cleanup()
-
-
-@pytest.mark.slow
-def test_rabbitmq_killed_while_events_flow(
-        deployment, tmp_path, private_rabbit, mysql_database, conf):
-    cluster = Cluster(deployment, tmp_path, private_rabbit.url,
-                      mysql_database)
-    try:
-        cluster.start()
-        first_term, _holder = chaos.term_holder(mysql_database)
-        cluster.wait_logged_growth()
-        private_rabbit.restart(signal.SIGKILL, downtime=DOWNTIME)
         deploy.wait_for_api(cluster.url, deployment, timeout=120)
         cluster.wait_logged_growth(timeout=120)
         cluster.wait_logged_growth()
