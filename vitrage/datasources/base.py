@@ -20,6 +20,7 @@ from vitrage.common.constants import Category
 from vitrage.common.constants import DatasourceAction
 from vitrage.common.constants import Envelope
 from vitrage.common.constants import GraphAction
+from vitrage.common.constants import Prop
 from vitrage.common.constants import UpdateMethod
 from vitrage.common import exceptions
 
@@ -84,6 +85,29 @@ class Neighbor:
     properties: dict
     placeholder: bool = True
     vertex_id: str | None = None
+
+
+def resource_neighbor(vitrage_type: str, entity_id: Any, label: str,
+                      outgoing: bool, sample: str,
+                      extra: dict | None = None,
+                      placeholder: bool = True) -> Neighbor:
+    """A resource an update links to, known by its type and id.
+
+    :param vitrage_type: the resource's type.
+    :param entity_id: its datasource id.
+    :param label: the edge label.
+    :param outgoing: True for an edge from the updated entity to it.
+    :param sample: the sample timestamp of the update.
+    :param extra: more properties for its vertex (``name``...).
+    :param placeholder: create it as a placeholder until its own
+        datasource reports it (False: a real vertex).
+    """
+    properties = {Prop.CATEGORY: Category.RESOURCE, Prop.TYPE: vitrage_type,
+                  Prop.ID: entity_id, Prop.SAMPLE_TIMESTAMP: sample}
+    if extra:
+        properties.update(extra)
+    return Neighbor(resource_key(vitrage_type, entity_id), label, outgoing,
+                    properties, placeholder)
 
 
 @dataclasses.dataclass(slots=True)

@@ -7,17 +7,15 @@ It reads the *snapshot* shape of the cinder API (entities.md section 7):
 objects naming the server in ``server_id``, or ``instance_uuid`` in
 notifications).
 """
-from vitrage.common.constants import Category
 from vitrage.common.constants import EdgeLabel
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
 from vitrage.common import exceptions
 from vitrage.datasources.base import EntityUpdate
-from vitrage.datasources.base import Neighbor
 from vitrage.datasources.base import resource_key
+from vitrage.datasources.base import resource_neighbor
 from vitrage.datasources.base import TransformerBase
 from vitrage.datasources.nova.transformers import add_known
-from vitrage.datasources.nova.transformers import INSTANCE_PREFIX
 from vitrage.datasources.nova.transformers import INSTANCE_TYPE
 from vitrage.datasources.nova.transformers import normalized_time
 from vitrage.datasources.nova.transformers import resource_properties
@@ -84,12 +82,7 @@ class VolumeTransformer(TransformerBase):
             servers = _server_ids(volume_id, attachments)
             properties['attachments'] = servers
             for server in servers:
-                neighbors.append(Neighbor(
-                    INSTANCE_PREFIX + str(server), EdgeLabel.ATTACHED,
-                    True,
-                    {Prop.CATEGORY: Category.RESOURCE,
-                     Prop.TYPE: INSTANCE_TYPE,
-                     Prop.ID: server,
-                     Prop.SAMPLE_TIMESTAMP: sample}))
+                neighbors.append(resource_neighbor(
+                    INSTANCE_TYPE, server, EdgeLabel.ATTACHED, True, sample))
         return EntityUpdate(VOLUME_PREFIX + str(volume_id),
                             self.graph_action(event), properties, neighbors)

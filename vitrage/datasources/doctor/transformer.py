@@ -16,7 +16,7 @@ from vitrage.common.constants import Prop
 from vitrage.common import exceptions
 from vitrage.datasources.base import EntityUpdate
 from vitrage.datasources.base import make_key
-from vitrage.datasources.base import Neighbor
+from vitrage.datasources.base import resource_neighbor
 from vitrage.datasources.base import TransformerBase
 from vitrage.datasources.base import vitrage_id
 from vitrage.datasources.nova.transformers import HOST_PREFIX
@@ -110,10 +110,7 @@ class DoctorTransformer(TransformerBase):
             Prop.RESOURCE_ID: vitrage_id(HOST_PREFIX + hostname),
             Prop.RESOURCE_TYPE: HOST_TYPE,
         })
-        host = Neighbor(HOST_PREFIX + hostname, EdgeLabel.ON, True,
-                        {Prop.CATEGORY: Category.RESOURCE,
-                         Prop.TYPE: HOST_TYPE,
-                         Prop.ID: hostname,
-                         Prop.SAMPLE_TIMESTAMP: sample})
+        host = resource_neighbor(HOST_TYPE, hostname, EdgeLabel.ON, True,
+                                 sample)
         return EntityUpdate(alarm_key(event_type, hostname),
                             self.graph_action(event), properties, [host])

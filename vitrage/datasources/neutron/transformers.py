@@ -7,17 +7,15 @@ They read the *snapshot* shapes of the neutron API (entities.md section
 ``binding:host_id``). Only ports of compute instances are entities:
 drivers keep the ports for which :func:`is_compute_port` holds.
 """
-from vitrage.common.constants import Category
 from vitrage.common.constants import EdgeLabel
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
 from vitrage.common import exceptions
 from vitrage.datasources.base import EntityUpdate
-from vitrage.datasources.base import Neighbor
 from vitrage.datasources.base import resource_key
+from vitrage.datasources.base import resource_neighbor
 from vitrage.datasources.base import TransformerBase
 from vitrage.datasources.nova.transformers import add_known
-from vitrage.datasources.nova.transformers import INSTANCE_PREFIX
 from vitrage.datasources.nova.transformers import INSTANCE_TYPE
 from vitrage.datasources.nova.transformers import normalized_time
 from vitrage.datasources.nova.transformers import resource_properties
@@ -98,21 +96,11 @@ class PortTransformer(TransformerBase):
         neighbors = []
         network_id = event.get('network_id')
         if network_id:
-            neighbors.append(Neighbor(
-                NETWORK_PREFIX + str(network_id), EdgeLabel.CONTAINS,
-                False,
-                {Prop.CATEGORY: Category.RESOURCE,
-                 Prop.TYPE: NETWORK_TYPE,
-                 Prop.ID: network_id,
-                 Prop.SAMPLE_TIMESTAMP: sample}))
+            neighbors.append(resource_neighbor(
+                NETWORK_TYPE, network_id, EdgeLabel.CONTAINS, False, sample))
         device_id = event.get('device_id')
         if device_id:
-            neighbors.append(Neighbor(
-                INSTANCE_PREFIX + str(device_id), EdgeLabel.ATTACHED,
-                True,
-                {Prop.CATEGORY: Category.RESOURCE,
-                 Prop.TYPE: INSTANCE_TYPE,
-                 Prop.ID: device_id,
-                 Prop.SAMPLE_TIMESTAMP: sample}))
+            neighbors.append(resource_neighbor(
+                INSTANCE_TYPE, device_id, EdgeLabel.ATTACHED, True, sample))
         return EntityUpdate(PORT_PREFIX + str(port_id),
                             self.graph_action(event), properties, neighbors)

@@ -28,6 +28,7 @@ from vitrage.common import timeutils
 from vitrage.datasources.base import EntityUpdate
 from vitrage.datasources.base import Neighbor
 from vitrage.datasources.base import resource_key
+from vitrage.datasources.base import resource_neighbor
 from vitrage.datasources.base import TransformerBase
 
 ZONE_TYPE = 'nova.zone'
@@ -152,15 +153,11 @@ class ZoneTransformer(TransformerBase):
             raise exceptions.MalformedEvent(
                 'event of %s %r: hosts is not a mapping' % (ZONE_TYPE, zone))
         for host, services in hosts.items():
-            neighbors.append(Neighbor(
-                HOST_PREFIX + str(host), EdgeLabel.CONTAINS, True,
-                {Prop.CATEGORY: Category.RESOURCE,
-                 Prop.TYPE: HOST_TYPE,
-                 Prop.ID: host,
-                 Prop.NAME: host,
+            neighbors.append(resource_neighbor(
+                HOST_TYPE, host, EdgeLabel.CONTAINS, True, sample,
+                {Prop.NAME: host,
                  Prop.STATE: (ZONE_AVAILABLE if host_is_available(services)
-                              else ZONE_UNAVAILABLE),
-                 Prop.SAMPLE_TIMESTAMP: sample},
+                              else ZONE_UNAVAILABLE)},
                 placeholder=False))
         return EntityUpdate(ZONE_PREFIX + str(zone),
                             self.graph_action(event), properties, neighbors)
@@ -190,13 +187,8 @@ class HostTransformer(TransformerBase):
             Prop.SAMPLE_TIMESTAMP: sample,
             Prop.DATASOURCE_NAME: event.get(Envelope.DATASOURCE_NAME),
         }
-        neighbors = [Neighbor(
-            ZONE_PREFIX + str(zone), EdgeLabel.CONTAINS, False,
-            {Prop.CATEGORY: Category.RESOURCE,
-             Prop.TYPE: ZONE_TYPE,
-             Prop.ID: zone,
-             Prop.NAME: zone,
-             Prop.SAMPLE_TIMESTAMP: sample})]
+        neighbors = [resource_neighbor(ZONE_TYPE, zone, EdgeLabel.CONTAINS,
+                                       False, sample, {Prop.NAME: zone})]
         return EntityUpdate(HOST_PREFIX + str(host),
                             self.graph_action(event), properties, neighbors)
 
@@ -237,12 +229,8 @@ class InstanceTransformer(TransformerBase):
             action = self.graph_action(event)
         neighbors = []
         if host:
-            neighbors.append(Neighbor(
-                HOST_PREFIX + str(host), EdgeLabel.CONTAINS, False,
-                {Prop.CATEGORY: Category.RESOURCE,
-                 Prop.TYPE: HOST_TYPE,
-                 Prop.ID: host,
-                 Prop.NAME: host,
-                 Prop.SAMPLE_TIMESTAMP: sample}))
+            neighbors.append(resource_neighbor(
+                HOST_TYPE, host, EdgeLabel.CONTAINS, False, sample,
+                {Prop.NAME: host}))
         return EntityUpdate(INSTANCE_PREFIX + str(server_id), action,
                             properties, neighbors)
