@@ -8,7 +8,8 @@ takes the next term: at once through the broker lock (the lease is one
 minute then, so only the lock can explain the takeover), or when the
 lease expires without it. It restores the snapshot taken after the first
 get_all plus the logged events, and the API answers again with the same
-topology. The ten kills under load are in test_chaos.
+topology, the alarms and states a template deduced included, without
+deducing them again. The ten kills under load are in test_chaos.
 """
 import re
 import time
@@ -25,6 +26,19 @@ from vitrage.tests.integration import persistor_procs
 from vitrage.tests.integration import test_distributed
 
 LEASE = 4
+# Deduces an alarm and a state on each switch: the failover must keep
+# them, from the logged action events, without deducing them again.
+TEMPLATE = """
+metadata: {version: 3, type: standard, name: rack_switches}
+entities:
+  rack: {category: RESOURCE, type: rack}
+  switch: {category: RESOURCE, type: switch}
+scenarios:
+  - condition: rack [contains] switch
+    actions:
+      - raise_alarm: {target: switch, alarm_name: in_rack, severity: WARNING}
+      - set_state: {target: switch, state: SUBOPTIMAL}
+"""
 #: The lease when the broker lock is on: takeover must not wait for it.
 LONG_LEASE = 60
 
@@ -85,6 +99,8 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
     lease = LONG_LEASE if broker_lock else LEASE
     prefix = helpers.unique_name('vitrage_failover')
     _static(tmp_path / 'static')
+    (tmp_path / 'templates').mkdir()
+    (tmp_path / 'templates' / 'rack.yaml').write_text(TEMPLATE)
     port = helpers.free_port()
     url = 'http://127.0.0.1:%d' % port
     config = deploy.write_config(tmp_path / 'vitrage.conf', {
@@ -98,6 +114,7 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
                 'graph_rpc_timeout': 10},
         'datasources': {'types': 'static', 'ping_timeout': 3},
         'static': {'directory': tmp_path / 'static'},
+        'evaluator': {'templates_dir': tmp_path / 'templates'},
         'collector': {'topic': prefix + '_collector'},
         'entity_graph': {'topic': prefix + '_graph',
                          'events_topic': prefix + '_events',
@@ -117,7 +134,10 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
         cli = deploy.Cli(url)
         before = deploy.topology_summary(
             cli.json('topology', 'show', '--all-tenants'))
-        assert len(before[0]) == 3
+        assert sorted(v[0] for v in before[0].values()) == [
+            'rack', 'switch', 'switch', 'vitrage', 'vitrage']
+        assert sorted(v[3] for v in before[0].values()
+                      if v[0] == 'switch') == ['SUBOPTIMAL', 'SUBOPTIMAL']
         term1, holder1 = _term(mysql_database)
         # The standby waits: it does not take a term while the lease runs.
         time.sleep(LEASE + 2)
@@ -142,6 +162,8 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
         after = deploy.topology_summary(
             cli.json('topology', 'show', '--all-tenants'))
         assert after == before
+        # The deductions came back with the log; none was made again.
+        assert ', 0 action events' in standby.log(), standby.log()[-3000:]
         # It started from the snapshot taken after the first get_all,
         # plus the log, not from a new get_all.
         assert 'restored snapshot' in standby.log(), standby.log()[-3000:]
