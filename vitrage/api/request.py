@@ -9,15 +9,21 @@ Identity (rest-api-v1.md 1.5) comes from the headers an auth middleware
 project, which sees everything.
 """
 from collections.abc import Callable
+import functools
 import json
+import logging
 from typing import Any
 
 import flask
+from oslo_db import exception as db_exc
 
 from vitrage.api.errors import ApiError
 from vitrage.api.errors import AUTHORIZATION_FAILED
 from vitrage.api.errors import BadRequest
+from vitrage.common import exceptions
 from vitrage.graph.rpcapi import GraphError
+
+LOG = logging.getLogger(__name__)
 
 _TRUE = frozenset(('true', '1', 'yes', 'on', 't', 'y'))
 _FALSE = frozenset(('false', '0', 'no', 'off', 'f', 'n', ''))
@@ -238,3 +244,29 @@ def call_graph(method: str, ctx: dict, *args: Any, **kwargs: Any) -> Any:
         raise
     gate.mark_ready()
     return result
+
+
+def storage_failures(description: str,
+                     *also: type[Exception]) -> Callable:
+    """Mark a view that reads or writes the database.
+
+    A database failure (or one of ``also``) answers 404 ``description``,
+    as the stock client expects (rest-api-v1.md 1.4); a bad argument the
+    storage layer finds (:class:`vitrage.common.exceptions.BadRequest`)
+    answers 400 with its message.
+    """
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except ApiError:
+                raise
+            except exceptions.BadRequest as exc:
+                raise BadRequest(str(exc))
+            except (db_exc.DBError,) + also as exc:
+                LOG.error('%s: %s', description, exc)
+                raise ApiError(404, description, '%s: %s' % (
+                    type(exc).__name__, exc))
+        return guarded
+    return wrap

@@ -13,17 +13,13 @@ import json
 from typing import Any
 
 import flask
-from oslo_db import exception as db_exc
-from oslo_log import log
 
 from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
-from vitrage.common import exceptions
 from vitrage.storage import alarms
 
-LOG = log.getLogger(__name__)
 
 blueprint = flask.Blueprint('alarm', __name__)
 
@@ -115,22 +111,8 @@ def _queries() -> alarms.AlarmQueries:
     return alarms.AlarmQueries(request.database())
 
 
-def _run(failure: str, query: Any, *args: Any) -> Any:
-    """Run a query; bad arguments are 400, database failures ``failure``.
-
-    :raises BadRequest: on a bad argument.
-    :raises ApiError: 404 ``failure`` when the database failed.
-    """
-    try:
-        return query(*args)
-    except exceptions.BadRequest as exc:
-        raise BadRequest(str(exc))
-    except db_exc.DBError as exc:
-        LOG.error('%s: %s', failure, exc)
-        raise ApiError(404, failure, '%s: %s' % (type(exc).__name__, exc))
-
-
 @blueprint.route('/alarm', methods=['GET'])
+@request.storage_failures(FAILED_LIST)
 def list_alarms() -> flask.Response:
     """Active alarms of every resource (``vitrage_id=all``) or of one.
 
@@ -145,14 +127,14 @@ def list_alarms() -> flask.Response:
     resource_id = args.get('vitrage_id') or None
     if not history_enabled():
         records = _live_alarms(ctx, all_tenants, resource_id)
-        return json_response(_run(FAILED_LIST, alarms.page_records,
-                                  records, page))
-    result = _run(FAILED_LIST, _queries().list_alarms,
-                  alarms.Scope.of(ctx, all_tenants), page, resource_id)
+        return json_response(alarms.page_records(records, page))
+    result = _queries().list_alarms(alarms.Scope.of(ctx, all_tenants), page,
+                                    resource_id)
     return json_response(result)
 
 
 @blueprint.route('/alarm/count', methods=['GET'])
+@request.storage_failures(FAILED_COUNT)
 def count_alarms() -> flask.Response:
     """Active alarms per operational severity (all five keys).
 
@@ -162,11 +144,12 @@ def count_alarms() -> flask.Response:
     if not history_enabled():
         return json_response(alarms.count_records(
             _live_alarms(ctx, all_tenants)))
-    return json_response(_run(FAILED_COUNT, _queries().count,
-                              alarms.Scope.of(ctx, all_tenants)))
+    scope = alarms.Scope.of(ctx, all_tenants)
+    return json_response(_queries().count(scope))
 
 
 @blueprint.route('/alarm/history', methods=['GET'])
+@request.storage_failures(FAILED_HISTORY)
 def alarm_history() -> flask.Response:
     """Active and ended alarms, optionally in a ``start``/``end`` window.
 
@@ -181,8 +164,8 @@ def alarm_history() -> flask.Response:
     end = parse_time(args.get('end'), 'end')
     if not history_enabled():
         raise ApiError(404, FAILED_HISTORY, NO_HISTORY)
-    result = _run(FAILED_HISTORY, _queries().history,
-                  alarms.Scope.of(ctx, all_tenants), page, start, end)
+    result = _queries().history(alarms.Scope.of(ctx, all_tenants), page,
+                                start, end)
     return json_response(result)
 
 

@@ -7,16 +7,12 @@ history (``[persistency] enable_persistency = false``) it is the live
 graph's alarms and ``causes`` edges.
 """
 import flask
-from oslo_db import exception as db_exc
-from oslo_log import log
 
-from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
 from vitrage.storage import alarms
 
-LOG = log.getLogger(__name__)
 
 blueprint = flask.Blueprint('rca', __name__)
 
@@ -25,6 +21,7 @@ FAILED = 'Failed to get RCA'
 
 @blueprint.route('/rca', methods=['GET'])
 @blueprint.route('/rca/<alarm_id>', methods=['GET'])
+@request.storage_failures(FAILED)
 def show_rca(alarm_id: str | None = None) -> flask.Response:
     """The RCA graph of ``alarm_id`` (path or query parameter).
 
@@ -47,9 +44,5 @@ def show_rca(alarm_id: str | None = None) -> flask.Response:
         return json_response(request.call_graph('get_rca', ctx, alarm_id,
                                                 all_tenants))
     scope = alarms.Scope.of(ctx, all_tenants)
-    try:
-        result = alarms.AlarmQueries(request.database()).rca(scope, alarm_id)
-    except db_exc.DBError as exc:
-        LOG.error('%s %s: %s', FAILED, alarm_id, exc)
-        raise ApiError(404, FAILED, '%s: %s' % (type(exc).__name__, exc))
+    result = alarms.AlarmQueries(request.database()).rca(scope, alarm_id)
     return json_response(result)

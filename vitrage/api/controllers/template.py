@@ -5,13 +5,8 @@ Templates live in the database; the active vitrage-graph puts added ones
 in force (LOADING becomes ACTIVE) and unloads deleted ones within
 ``[evaluator] templates_poll_interval``.
 """
-from collections.abc import Callable
-import functools
-import logging
-from typing import Any
 
 import flask
-from oslo_db import exception as db_exc
 
 from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
@@ -21,7 +16,6 @@ from vitrage.evaluator import catalog as catalog_mod
 from vitrage.evaluator import status
 from vitrage.storage import templates as store_mod
 
-LOG = logging.getLogger(__name__)
 
 blueprint = flask.Blueprint('template', __name__)
 
@@ -29,24 +23,6 @@ blueprint = flask.Blueprint('template', __name__)
 def _catalog() -> catalog_mod.TemplateCatalog:
     return catalog_mod.TemplateCatalog(
         store_mod.TemplateStore(request.database()))
-
-
-def _failure(description: str) -> Callable:
-    """Turn database and unexpected failures into 404 ``description``
-    (the client's expectation, rest-api-v1.md 1.4).
-    """
-    def wrap(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> flask.Response:
-            try:
-                return view(*args, **kwargs)
-            except ApiError:
-                raise
-            except (db_exc.DBError, catalog_mod.TemplateError) as exc:
-                LOG.error('%s: %s', description, exc)
-                raise ApiError(404, description, str(exc))
-        return guarded
-    return wrap
 
 
 def _submitted(body: dict) -> tuple[list, str | None, dict]:
@@ -80,7 +56,7 @@ def _submitted(body: dict) -> tuple[list, str | None, dict]:
 
 
 @blueprint.route('/template', methods=['GET'])
-@_failure('Failed to get templates.')
+@request.storage_failures('Failed to get templates.')
 def list_templates() -> flask.Response:
     return json_response(_catalog().list_all())
 
@@ -91,7 +67,7 @@ def template_versions() -> flask.Response:
 
 
 @blueprint.route('/template/<path:template_id>', methods=['GET'])
-@_failure('Failed to show template.')
+@request.storage_failures('Failed to show template.')
 def show_template(template_id: str) -> flask.Response:
     found = _catalog().show(template_id)
     if found is None:
@@ -101,7 +77,7 @@ def show_template(template_id: str) -> flask.Response:
 
 
 @blueprint.route('/template', methods=['POST'])
-@_failure('Failed to validate template.')
+@request.storage_failures('Failed to validate template.')
 def validate_templates() -> flask.Response:
     pairs, template_type, params = _submitted(request.json_body())
     results = _catalog().validate(pairs, template_type, params)
@@ -109,7 +85,8 @@ def validate_templates() -> flask.Response:
 
 
 @blueprint.route('/template', methods=['PUT'])
-@_failure('Failed to add template.')
+@request.storage_failures('Failed to add template.',
+                          catalog_mod.TemplateError)
 def add_templates() -> flask.Response:
     body = request.json_body()
     pairs, template_type, params = _submitted(body)
@@ -119,7 +96,7 @@ def add_templates() -> flask.Response:
 
 
 @blueprint.route('/template', methods=['DELETE'])
-@_failure('Failed to delete template.')
+@request.storage_failures('Failed to delete template.')
 def delete_templates() -> flask.Response:
     body = request.json_body()
     args = flask.request.args

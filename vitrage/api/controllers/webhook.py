@@ -15,6 +15,7 @@ from vitrage.storage import webhooks
 blueprint = flask.Blueprint('webhook', __name__)
 
 ADD_FAILED = 'Failed to add webhooks.'
+LIST_FAILED = 'Failed to get webhooks.'
 SHOW_FAILED = 'Failed to get webhook.'
 DELETE_FAILED = 'Failed to delete webhook.'
 
@@ -33,6 +34,7 @@ def _dict_literal(value: Any) -> Any:
 
 
 @blueprint.route('/webhook', methods=['POST'])
+@request.storage_failures(ADD_FAILED)
 def add_webhook() -> flask.Response:
     body = request.json_body()
     ctx = request.identity()
@@ -47,6 +49,7 @@ def add_webhook() -> flask.Response:
 
 
 @blueprint.route('/webhook', methods=['GET'])
+@request.storage_failures(LIST_FAILED)
 def list_webhooks() -> flask.Response:
     all_tenants = request.parse_bool(flask.request.args.get('all_tenants'),
                                      'all_tenants')
@@ -56,6 +59,7 @@ def list_webhooks() -> flask.Response:
 
 
 @blueprint.route('/webhook/<webhook_id>', methods=['GET'])
+@request.storage_failures(SHOW_FAILED)
 def show_webhook(webhook_id: str) -> flask.Response:
     ctx = request.identity()
     try:
@@ -67,6 +71,7 @@ def show_webhook(webhook_id: str) -> flask.Response:
 
 
 @blueprint.route('/webhook/<webhook_id>', methods=['DELETE'])
+@request.storage_failures(DELETE_FAILED)
 def delete_webhook(webhook_id: str) -> flask.Response:
     ctx = request.identity()
     try:
