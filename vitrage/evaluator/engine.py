@@ -339,11 +339,11 @@ class ScenarioEvaluator:
         self._touched = set()
         self._edges = set()
         self._affected = set()
-        index = type_index(self.graph)
-        for sid, matcher in self._matchers.items():
-            self._reconcile(sid, matcher.match_all(index), None)
-        everything = {v[Prop.VITRAGE_ID] for v in self.graph.vertices()}
-        return self._flush(everything, leftover_alarms=True)
+        if self._matchers:
+            index = type_index(self.graph)
+            for sid, matcher in self._matchers.items():
+                self._reconcile(sid, matcher.match_all(index), None)
+        return self._flush(None, leftover_alarms=True)
 
     def evaluate(self) -> list[dict]:
         """Re-evaluate the scenarios around the recorded changes.
@@ -505,8 +505,11 @@ class ScenarioEvaluator:
         return -firing.score, firing.seq
 
     # -- events -------------------------------------------------------
-    def _flush(self, touched: set[str],
+    def _flush(self, touched: set[str] | None,
                leftover_alarms: bool = False) -> list[dict]:
+        """The action events that bring the graph to what the firings
+        hold, and undo leftovers on ``touched`` (None: every vertex).
+        """
         dirty, self._dirty = self._dirty, set()
         found = []
         for similar in dirty:
@@ -540,17 +543,21 @@ class ScenarioEvaluator:
                                   e.source_id or '', e.alarm_name or ''))
         return [e.to_dict() for e in found]
 
-    def _leftovers(self, touched: set[str], alarms: bool
+    def _leftovers(self, touched: set[str] | None, alarms: bool
                    ) -> list[ev.ActionEvent]:
-        """Deduced effects on touched live vertices that no firing holds
-        (a vertex deleted while deduced, then re-created; a restored
-        graph).
+        """Deduced effects on touched live vertices (None: every vertex)
+        that no firing holds (a vertex deleted while deduced, then
+        re-created; a restored graph).
         """
         found = []
         get = self.graph.get_vertex
+        if touched is None:
+            vertices = ((v[Prop.VITRAGE_ID], v)
+                        for v in self.graph.vertices())
+        else:
+            vertices = ((vid, get(vid)) for vid in touched)
         candidates = []
-        for vid in touched:
-            vertex = get(vid)
+        for vid, vertex in vertices:
             # Only these can carry a deduced effect (causal edges join
             # alarms).
             if vertex is not None and (

@@ -25,8 +25,13 @@ did, so that a member's tree still starts at the cluster; alarms of other
 projects are never crossed.
 """
 from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections import deque
+import json
 from typing import Any
+
+import orjson
 
 from vitrage.common.constants import Category
 from vitrage.common.constants import CLUSTER_TYPE
@@ -44,6 +49,16 @@ GRAPH_TYPES = (GRAPH, TREE)
 GRAPH_NEEDS_ROOT = "Graph-type 'graph' requires a 'root' with 'depth'"
 
 Predicate = Callable[[dict], bool]
+
+#: JSON text in pieces, written straight from the graph (see
+#: :func:`topology_json`); read it while holding the graph's lock.
+JSONParts = Iterator[bytes]
+
+#: Vertices (or links) per piece of :data:`JSONParts`.
+PART_SIZE = 4096
+
+_NODE_LINK_HEAD = (b'{"directed":true,"multigraph":true,"graph":{},'
+                   b'"raw":true,"nodes":[')
 
 
 class Forbidden(VitrageError):
@@ -167,6 +182,27 @@ def topology(graph: EntityGraph, ctx: dict, graph_type: str | None = GRAPH,
              root: str | None = None, all_tenants: bool = False) -> dict:
     """The entity graph, or part of it, as ``POST /v1/topology`` answers.
 
+    The parsed form of :func:`topology_json` (same arguments, same
+    errors), for callers in this process.
+
+    :returns: section 5.1 or 5.2 output.
+    """
+    return json.loads(b''.join(topology_json(
+        graph, ctx, graph_type=graph_type, depth=depth, query=query,
+        root=root, all_tenants=all_tenants)))
+
+
+def topology_json(graph: EntityGraph, ctx: dict,
+                  graph_type: str | None = GRAPH, depth: int | None = None,
+                  query: Any = None, root: str | None = None,
+                  all_tenants: bool = False) -> JSONParts:
+    """The answer of ``POST /v1/topology`` as JSON text, in pieces.
+
+    The request is checked at once; the pieces are then written from
+    the live graph as they are read, so read them all while holding the
+    graph's lock. A whole-graph answer is never built as dicts first:
+    at 100k vertices that took most of the time of the call.
+
     :param graph: the entity graph (the caller holds its lock).
     :param ctx: the caller's request context.
     :param graph_type: ``graph`` (node-link) or ``tree``.
@@ -174,7 +210,7 @@ def topology(graph: EntityGraph, ctx: dict, graph_type: str | None = GRAPH,
     :param query: vertex filter (section 6), JSON string or dict.
     :param root: vitrage_id of the walk's start (default: the cluster).
     :param all_tenants: show every project's vertices.
-    :returns: section 5.1 or 5.2 output.
+    :returns: section 5.1 or 5.2 output, as JSON text in pieces.
     :raises Forbidden: ``graph`` with ``depth`` but without ``root``.
     :raises BadRequest: bad graph_type, depth or query.
     :raises NotFound: unknown root, or a tree requested where the walk is
@@ -200,26 +236,29 @@ def topology(graph: EntityGraph, ctx: dict, graph_type: str | None = GRAPH,
 
     if graph_type == TREE or depth is not None:
         if root_vertex is None:
-            return {} if graph_type == TREE else _node_link(graph, [], [])
+            return (iter([b'{}']) if graph_type == TREE
+                    else _node_link_json(graph, [], ()))
         scope = None if all_tenants else _passable(ctx)
         order, parents, edges = _walk(graph, root_vertex[Prop.VITRAGE_ID],
                                       depth, _both(matches, scope))
         if graph_type == TREE:
-            return _tree(graph, order, parents, edges)
-        return _node_link(graph, order, edges)
+            return iter([encode_json(_tree(graph, order, parents, edges))])
+        return _node_link_json(graph, order, _walk_links_json(order, edges))
 
     if matches is None:
         matches = _default_topology_vertex
     if _unscoped(ctx, all_tenants):
-        return _induced(graph, [vid for vid, v in graph.networkx._node.items()
-                                if matches(v)])
-    visible = visibility(ctx)
-    selected = [vid for vid, v in graph.networkx._node.items()
-                if matches(v) and visible(v)]
-    if root_vertex is not None and _passable(ctx)(root_vertex):
-        selected = _with_paths(graph, ctx, root_vertex[Prop.VITRAGE_ID],
-                               selected)
-    return _induced(graph, selected)
+        selected = [vid for vid, v in graph.networkx._node.items()
+                    if matches(v)]
+    else:
+        visible = visibility(ctx)
+        selected = [vid for vid, v in graph.networkx._node.items()
+                    if matches(v) and visible(v)]
+        if root_vertex is not None and _passable(ctx)(root_vertex):
+            selected = _with_paths(graph, ctx, root_vertex[Prop.VITRAGE_ID],
+                                   selected)
+    return _node_link_json(graph, selected,
+                           _induced_links_json(graph, selected))
 
 
 def _walk(graph: EntityGraph, root_id: str, depth: int | None,
@@ -318,19 +357,18 @@ def _with_paths(graph: EntityGraph, ctx: dict, root_id: str,
     return result
 
 
-def _induced(graph: EntityGraph, vertex_ids: list[str]) -> dict:
-    """Node-link output of ``vertex_ids`` and the live edges among them.
-
-    The links are made as the edges are found (one pass, no list of
-    edge tuples in between): at 100k vertices this is most of the cost
-    of a whole-graph topology answer.
+def _induced_links_json(graph: EntityGraph, vertex_ids: list[str]
+                        ) -> Iterator[list[bytes]]:
+    """The JSON of the live edges among ``vertex_ids``, a list of links
+    at a time, in one pass over the adjacency (no tuples in between: at
+    100k vertices the per-edge cost is most of a whole-graph answer).
     """
     _nodes_dict, succ, _pred = _adjacency(graph)
     deleted = Prop.IS_DELETED
-    relationship_type = Prop.RELATIONSHIP_TYPE
     position = {vid: i for i, vid in enumerate(vertex_ids)}.get
-    links: list[dict] = []
-    append = links.append
+    tails: dict[tuple[str, int], bytes] = {}
+    part: list[bytes] = []
+    append = part.append
     for i, vid in enumerate(vertex_ids):
         out = succ[vid]
         if not out:
@@ -340,45 +378,128 @@ def _induced(graph: EntityGraph, vertex_ids: list[str]) -> dict:
             if j is None:
                 continue
             for label, data in keyed.items():
-                if not data.get(deleted):
-                    append({'source': i, 'target': j, 'key': label,
-                            relationship_type: label, **data})
-    return {'directed': True, 'multigraph': True, 'graph': {}, 'raw': True,
-            'nodes': _nodes(graph, vertex_ids), 'links': links}
+                if data.get(deleted):
+                    continue
+                key = (label, id(data))
+                tail = tails.get(key)
+                if tail is None:
+                    tail = tails[key] = _link_tail(label, data)
+                append(b'{"source":%d,"target":%d,%b' % (i, j, tail)
+                       if tail else _link_json(i, j, label, data))
+        if len(part) >= PART_SIZE:
+            yield part
+            part = []
+            append = part.append
+    if part:
+        yield part
+
+
+def _walk_links_json(vertex_ids: list[str], edges: list[tuple]
+                     ) -> Iterator[list[bytes]]:
+    """The JSON of the edges of a walk (see :func:`_walk`)."""
+    index = {vid: i for i, vid in enumerate(vertex_ids)}
+    tails: dict[tuple[str, int], bytes] = {}
+    for start in range(0, len(edges), PART_SIZE):
+        part = []
+        for src, dst, label, data in edges[start:start + PART_SIZE]:
+            key = (label, id(data))
+            tail = tails.get(key)
+            if tail is None:
+                tail = tails[key] = _link_tail(label, data)
+            i, j = index[src], index[dst]
+            part.append(b'{"source":%d,"target":%d,%b' % (i, j, tail)
+                        if tail else _link_json(i, j, label, data))
+        yield part
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON of a (large) answer, with orjson: a 100k-vertex topology in
+    0.1 s instead of 1-2 s with the standard library. Values orjson does
+    not take (non-string keys, sets...) fall back to :func:`json.dumps`.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:        # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, default=str).encode('utf-8')
+
+
+def _node(vertex: dict, vid: str, position: int) -> dict:
+    """A copy of a vertex's properties for output: ``graph_index`` is its
+    position, and ``id`` defaults to the vitrage_id.
+    """
+    node = vertex.copy()
+    if node.get(Prop.ID) is None:
+        node[Prop.ID] = vid
+    node[Prop.GRAPH_INDEX] = position
+    return node
 
 
 def _nodes(graph: EntityGraph, vertex_ids: list[str]) -> list[dict]:
-    """Copies of the vertices' properties, for output.
+    """The output copies (:func:`_node`) of these vertices."""
+    nodes = graph.networkx._node
+    return [_node(nodes[vid], vid, i) for i, vid in enumerate(vertex_ids)]
 
-    Each gets ``graph_index`` = its position, and ``id`` defaults to the
-    vitrage_id.
+
+def _node_json(vertex: dict, vid: str, position: int) -> bytes:
+    """JSON of :func:`_node`, without copying the vertex when it can."""
+    if vertex.get(Prop.ID) is not None and Prop.GRAPH_INDEX not in vertex:
+        try:
+            return (orjson.dumps(vertex)[:-1] +
+                    b',"graph_index":%d}' % position)
+        except TypeError:
+            pass
+    return encode_json(_node(vertex, vid, position))
+
+
+_OWN_LINK_KEYS = frozenset(('source', 'target', 'key'))
+
+
+def _link_json(source: int, target: int, label: str, data: dict) -> bytes:
+    """JSON of one node-link ``links`` entry: source, target, key and
+    relationship_type, then the edge's properties (which do not override
+    the first three).
+    """
+    return encode_json({'source': source, 'target': target, 'key': label,
+                        Prop.RELATIONSHIP_TYPE: label,
+                        **{k: v for k, v in data.items()
+                           if k not in _OWN_LINK_KEYS}})
+
+
+def _link_tail(label: str, data: dict) -> bytes:
+    """What follows ``"source":N,"target":M,`` in the JSON of the links
+    of an edge with this label and property dict; empty when the
+    properties hold one of those names (then :func:`_link_json` writes
+    the link whole).
+
+    Edges share their property dicts (see :meth:`EntityGraph.add_edge`):
+    a tail is made once per dict and label, keyed by ``id(data)``, which
+    is stable while the graph's lock is held.
+    """
+    if not _OWN_LINK_KEYS.isdisjoint(data):
+        return b''
+    return encode_json({'key': label, Prop.RELATIONSHIP_TYPE: label,
+                        **data})[1:]
+
+
+def _node_link_json(graph: EntityGraph, vertex_ids: list[str],
+                    links: Iterable[list[bytes]]) -> JSONParts:
+    """Section 5.1 (node-link) output as JSON pieces: the vertices (each
+    one ``orjson.dumps`` of its live property dict), then ``links``.
     """
     nodes = graph.networkx._node
-    ident = Prop.ID
-    graph_index = Prop.GRAPH_INDEX
-    result = []
-    append = result.append
-    for i, vid in enumerate(vertex_ids):
-        node = nodes[vid].copy()
-        if node.get(ident) is None:
-            node[ident] = vid
-        node[graph_index] = i
-        append(node)
-    return result
-
-
-def _node_link(graph: EntityGraph, vertex_ids: list[str],
-               edges: list[tuple]) -> dict:
-    """Section 5.1 (node-link) output."""
-    index = {vid: i for i, vid in enumerate(vertex_ids)}
-    links = []
-    for src, dst, label, data in edges:
-        link = {'source': index[src], 'target': index[dst], 'key': label,
-                Prop.RELATIONSHIP_TYPE: label}
-        link.update(data)
-        links.append(link)
-    return {'directed': True, 'multigraph': True, 'graph': {}, 'raw': True,
-            'nodes': _nodes(graph, vertex_ids), 'links': links}
+    yield _NODE_LINK_HEAD
+    for start in range(0, len(vertex_ids), PART_SIZE):
+        part = b','.join([
+            _node_json(nodes[vid], vid, i) for i, vid in enumerate(
+                vertex_ids[start:start + PART_SIZE], start)])
+        yield part if start == 0 else b',' + part
+    yield b'],"links":['
+    separator = b''
+    for part in links:
+        if part:
+            yield separator + b','.join(part)
+            separator = b','
+    yield b']}'
 
 
 def _tree(graph: EntityGraph, order: list[str], parents: list[int],
@@ -432,8 +553,38 @@ def list_resources(graph: EntityGraph, ctx: dict,
     :param query: vertex filter (section 6).
     :raises BadRequest: invalid query.
     """
+    return json.loads(b''.join(list_resources_json(
+        graph, ctx, resource_type=resource_type, all_tenants=all_tenants,
+        query=query)))
+
+
+def list_resources_json(graph: EntityGraph, ctx: dict,
+                        resource_type: str | None = None,
+                        all_tenants: bool = False,
+                        query: Any = None) -> JSONParts:
+    """:func:`list_resources` as JSON text in pieces, each vertex written
+    with one ``orjson.dumps`` of its live property dict: read them all
+    while holding the graph's lock.
+
+    :raises BadRequest: invalid query (at once).
+    """
     select = _resource_filter(ctx, resource_type, query, all_tenants)
-    return [dict(v) for v in graph.vertices(select)]
+    return _list_json(graph.vertices(select))
+
+
+def _list_json(vertices: Iterable[dict]) -> JSONParts:
+    yield b'['
+    separator = b''
+    part = []
+    for vertex in vertices:
+        part.append(encode_json(vertex))
+        if len(part) == PART_SIZE:
+            yield separator + b','.join(part)
+            separator = b','
+            part = []
+    if part:
+        yield separator + b','.join(part)
+    yield b']'
 
 
 def show_resource(graph: EntityGraph, ctx: dict, vitrage_id: str) -> dict:

@@ -1,4 +1,5 @@
 """The Flask application through its test client, with a fake graph."""
+import base64
 import gzip
 import json
 import threading
@@ -8,6 +9,7 @@ import pytest
 from vitrage.api import app as api_app
 from vitrage.graph.driver import EntityGraph
 from vitrage.graph import rpcapi
+from vitrage.graph import views
 from vitrage.tests.unit.graph import sample_graph
 
 NOAUTH_MEMBER = {'X-User-Id': 'u1', 'X-Project-Id': 'p1',
@@ -478,6 +480,11 @@ def test_endpoint_gzips_only_large_answers():
                                    'name': 'switch-%d' % i, 'id': str(i),
                                    'project_id': 'p'})
     endpoint = rpcapi.GraphEndpoint(Holder(big))
+    topology = endpoint.get_topology(ctx, 'graph', None, None, None, True)
+    assert 'result_json' not in topology
+    assert json.loads(gzip.decompress(base64.b64decode(
+        topology['result_gzip']))) == views.topology(big, ctx,
+                                                     all_tenants=True)
     answer = endpoint.list_resources(ctx, None, True, None)
     assert 'result_gzip' in answer
     client = rpcapi.GraphClient.__new__(rpcapi.GraphClient)

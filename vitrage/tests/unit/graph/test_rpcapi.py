@@ -96,12 +96,17 @@ def test_unexpected_failure_is_a_500_and_the_next_call_works(
 
     def broken(*args, **kwargs):
         raise KeyError('vitrage_id')
-    monkeypatch.setattr(views, 'topology', broken)
-    error = endpoint.get_topology(CTX, 'graph', None, None, None, True)
-    assert error['error']['code'] == 500
-    assert 'KeyError' in error['error']['detail']
-    assert not holder.lock.locked()
-    assert error['error']['description'] == 'Failed to get topology.'
+
+    def broken_midway(*args, **kwargs):
+        yield b'{"nodes":['
+        raise KeyError('vitrage_id')
+    for view in (broken, broken_midway):
+        monkeypatch.setattr(views, 'topology_json', view)
+        error = endpoint.get_topology(CTX, 'graph', None, None, None, True)
+        assert error['error']['code'] == 500
+        assert 'KeyError' in error['error']['detail']
+        assert not holder.lock.locked()
+        assert error['error']['description'] == 'Failed to get topology.'
     assert endpoint.show_resource(CTX, 'host2')['result']['id'] == \
         'compute-2'
 

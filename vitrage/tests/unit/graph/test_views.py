@@ -77,6 +77,77 @@ def test_node_link_format(graph):
     json.dumps(result)
 
 
+def reference_node_link(graph: EntityGraph, vertex_ids: list[str]) -> dict:
+    """Section 5.1 of these vertices, the plain way (networkx's public
+    API, one dict per node and link), to check the JSON writer against.
+    """
+    nxg = graph.networkx
+    position = {vid: i for i, vid in enumerate(vertex_ids)}
+    nodes = []
+    for i, vid in enumerate(vertex_ids):
+        node = dict(nxg.nodes[vid])
+        if node.get('id') is None:
+            node['id'] = vid
+        node['graph_index'] = i
+        nodes.append(node)
+    links = []
+    for vid in vertex_ids:
+        for _src, dst, label, data in nxg.out_edges(vid, keys=True,
+                                                    data=True):
+            if dst in position and not data.get('vitrage_is_deleted'):
+                # An edge property never overrides the link's own keys.
+                links.append({'source': position[vid],
+                              'target': position[dst], 'key': label,
+                              'relationship_type': label,
+                              **{k: v for k, v in data.items()
+                                 if k not in ('source', 'target', 'key')}})
+    return json.loads(json.dumps(
+        {'directed': True, 'multigraph': True, 'graph': {}, 'raw': True,
+         'nodes': nodes, 'links': links}, default=str))
+
+
+@pytest.mark.parametrize('part_size', [1, 2, 3, 4096])
+def test_node_link_json_equals_the_plain_output(graph, monkeypatch,
+                                                part_size):
+    # The writer encodes each vertex as it is and each shared edge dict
+    # once; odd vertices and edges must still come out as the plain way.
+    monkeypatch.setattr(views, 'PART_SIZE', part_size)
+    graph.add_vertex('odd', {'vitrage_category': 'RESOURCE',
+                             'vitrage_type': 'odd', 'id': None,
+                             'tags': {'b'}, 'graph_index': 7,
+                             'vitrage_is_deleted': False,
+                             'vitrage_is_placeholder': False})
+    graph.add_edge('host1', 'odd', 'contains')
+    graph.add_edge('odd', 'host2', 'attached', {'key': 'mine',
+                                                'source': 'ext'})
+    graph.add_edge('odd', 'inst1', 'attached', {'weight': {1, 2}})
+    graph.add_edge('inst2', 'odd', 'contains', {'note': 'a "quoted" é'})
+    for ctx, kwargs in ((admin(None), {}), (member(), {'all_tenants': True}),
+                        (member('p1'), {})):
+        text = b''.join(views.topology_json(graph, ctx, **kwargs))
+        result = json.loads(text)
+        ids = [n['vitrage_id'] for n in result['nodes']]
+        assert result == reference_node_link(graph, ids)
+        assert result == views.topology(graph, ctx, **kwargs)
+    everything = json.loads(b''.join(views.topology_json(graph, admin(None))))
+    assert {n['vitrage_id'] for n in everything['nodes']} >= {'odd'}
+    assert len(everything['links']) == 14
+    walk = json.loads(b''.join(views.topology_json(
+        graph, admin(None), root='odd', depth=1, graph_type='graph')))
+    ids = [n['vitrage_id'] for n in walk['nodes']]
+    assert sorted(ids) == ['host1', 'host2', 'inst1', 'inst2', 'odd']
+    # Depth 1 walks the edges of 'odd' only, in the walk's order.
+    expected = reference_node_link(graph, ids)
+    assert walk['nodes'] == expected['nodes']
+    odd = ids.index('odd')
+
+    def key(link):
+        return link['source'], link['target'], link['key']
+    assert sorted(walk['links'], key=key) == sorted(
+        (link for link in expected['links']
+         if odd in (link['source'], link['target'])), key=key)
+
+
 def test_output_is_a_copy_of_the_graph(graph):
     result = views.topology(graph, member(), all_tenants=True)
     for node in result['nodes']:
