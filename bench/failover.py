@@ -138,12 +138,19 @@ def log_times(text: str, *needles: str) -> dict[str, float]:
     return found
 
 
+SAMPLE_TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / \
+    'etc' / 'vitrage' / 'templates'
+
+
 def write_config(directory: pathlib.Path, prefix: str, db_url: str,
                  port: int, target: int, persistency: bool,
-                 lease: float, standby_mode: str = 'cold') -> pathlib.Path:
+                 lease: float, standby_mode: str = 'cold',
+                 templates: bool = False) -> pathlib.Path:
     """The one config file every process of a run reads."""
     sizes = sizes_for_vertices(target)
     return deploy.write_config(directory / 'vitrage.conf', {
+        'evaluator': {'templates_dir': SAMPLE_TEMPLATES if templates
+                      else ''},
         'DEFAULT': {'transport_url': RABBIT, 'control_exchange': prefix,
                     'state_path': directory / 'state', 'host': HOST,
                     'debug': 'false'},
@@ -297,7 +304,7 @@ def run_cold(work: pathlib.Path, deployment: deploy.Deployment,
     text = standby.log()
     replayed = _REPLAYED.search(text)
     marks = log_times(text, 'is active in term', 'restored snapshot',
-                      'graph ready')
+                      'evaluator enabled', 'graph ready')
     new_term = query(db_url, 'SELECT term FROM graph_term')[0][0]
     barrier = query(db_url, 'SELECT written_at FROM barriers WHERE '
                     'term = %d' % new_term)
@@ -340,7 +347,7 @@ def run_off(work: pathlib.Path, deployment: deploy.Deployment,
 
 
 def run(size: int, mode: str, lease: float, timeout: float,
-        keep: bool) -> dict:
+        keep: bool, templates: bool = False) -> dict:
     """One (size, mode) measure, cleaned up whatever happens."""
     prefix = helpers.unique_name('vitrage_bench_fo')
     work = pathlib.Path(tempfile.mkdtemp(prefix='vitrage-failover-'))
@@ -352,7 +359,8 @@ def run(size: int, mode: str, lease: float, timeout: float,
     try:
         config = write_config(work, prefix, db_url, port, size,
                               mode != 'off', lease,
-                              'hot' if mode == 'hot' else 'cold')
+                              'hot' if mode == 'hot' else 'cold',
+                              templates)
         persistor_procs.dbsync(str(config))
         if mode != 'off':
             figures = run_cold(work, deployment, config, url, db_url,
@@ -420,6 +428,9 @@ def main() -> None:
                         help='seconds allowed for each wait')
     parser.add_argument('--keep', action='store_true',
                         help='keep the logs directory')
+    parser.add_argument('--templates', action='store_true',
+                        help='put the sample templates of '
+                        'etc/vitrage/templates in force')
     args = parser.parse_args()
     print('machine: %d cores, %.1f GiB, python %s' % (
         os.cpu_count(), psutil.virtual_memory().total / 2 ** 30,
@@ -428,7 +439,7 @@ def main() -> None:
         for mode in args.modes:
             try:
                 figures = run(size, mode, args.lease, args.timeout,
-                              args.keep)
+                              args.keep, args.templates)
             except Exception as exc:  # report it, go on with the rest
                 print('%7d vertices target, %s: failed: %s' % (
                     size, mode, str(exc)[-4000:]), flush=True)

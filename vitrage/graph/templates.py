@@ -74,6 +74,8 @@ class TemplateSync:
         #: uuid -> name of the standard templates in the evaluator.
         self.loaded: dict[str, str] = {}
         self._equivalences: frozenset[str] = frozenset()
+        #: The store's states when a plan last found nothing to do.
+        self._quiet: list | None = None
 
     def seed(self) -> None:
         """Fill an empty store from the directory (first start).
@@ -106,7 +108,19 @@ class TemplateSync:
         """
         if self.store is None and self.loaded:
             return Plan(equivalences=self._equivalences)  # files: once
-        rows = self._rows()
+        states = None
+        if self.store is not None:
+            # Polled every second: the contents are read only when a
+            # template came, went or changed status since the store was
+            # last found in step with the evaluator.
+            states = self.store.states()
+            if states == self._quiet:
+                return Plan(equivalences=self._equivalences)
+        plan = self._plan(self._rows())
+        self._quiet = states if plan.empty else None
+        return plan
+
+    def _plan(self, rows: list[store_mod.StoredTemplate]) -> Plan:
         plan = Plan()
         in_force = [r for r in rows if r.status in store_mod.IN_FORCE]
         plan.drop = [r.uuid for r in rows if r.status == store_mod.DELETING]

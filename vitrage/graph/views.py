@@ -3,8 +3,11 @@
 These functions run inside vitrage-graph, under the graph's lock, and
 return plain JSON-able structures (fresh dicts, never the graph's live
 property dicts, so the caller may serialise them after the lock is
-released). Semantics: rest-api-v1.md sections 1.5 (tenancy), 4.3-4.6
-(topology and resources) and 5 (output formats).
+released). The large answers (topology, resource list) also come as
+JSON text in pieces written straight from the graph (``*_json``), which
+the caller reads while it still holds the lock. Semantics:
+rest-api-v1.md sections 1.5 (tenancy), 4.3-4.6 (topology and resources)
+and 5 (output formats).
 
 Every function takes the caller's request context, a dict::
 

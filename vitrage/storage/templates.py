@@ -128,6 +128,19 @@ class TemplateStore:
         with self.database.connect() as connection:
             return [_row(r) for r in connection.execute(query)]
 
+    def states(self) -> list[tuple[str, str, str | None]]:
+        """(uuid, status, template_type) of every row, in creation order:
+        what changes when templates are added, put in force or deleted
+        (a row's content never changes), without reading the contents.
+
+        :raises oslo_db.exception.DBError: when the database fails.
+        """
+        query = sa.select(TEMPLATES.c.id, TEMPLATES.c.status,
+                          TEMPLATES.c.template_type).order_by(
+            TEMPLATES.c.created_at, TEMPLATES.c.name, TEMPLATES.c.id)
+        with self.database.connect() as connection:
+            return [tuple(r) for r in connection.execute(query)]
+
     def get(self, uuid_or_name: str) -> StoredTemplate | None:
         """The template of this uuid or, failing that, the oldest of this
         name.

@@ -2,7 +2,12 @@
 import pytest
 
 from vitrage.evaluator import catalog as catalog_mod
+from vitrage.evaluator.engine import ScenarioEvaluator
+from vitrage.graph.driver import EntityGraph
+from vitrage.graph.states import StateNormalizer
+from vitrage.graph.templates import TemplateSync
 from vitrage.storage import templates as store_mod
+from vitrage.tests.unit.evaluator.test_engine_world import VALUES_DIR
 
 STANDARD = {
     'metadata': {'version': 3, 'name': 'net_down', 'type': 'standard'},
@@ -209,3 +214,45 @@ def test_duplicates_are_found_by_the_resolved_name(catalog, store):
     other = catalog.add([(None, template)],
                         params=dict(params, name='two'))[0]
     assert other['status'] == store_mod.LOADING
+
+
+def test_sync_reads_the_contents_only_after_a_change(store, monkeypatch):
+    # The active graph polls the store every second: while nothing
+    # changes it reads the rows' states, not their contents.
+    reads = []
+    rows = store.rows
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return rows(*args, **kwargs)
+    monkeypatch.setattr(store, 'rows', counted)
+    sync = TemplateSync(store)
+    evaluator = ScenarioEvaluator(EntityGraph(), [],
+                                  StateNormalizer(VALUES_DIR))
+    added = store.add('net_down', 'standard', store_mod.LOADING, 'ok',
+                      STANDARD)
+    plan = sync.plan()
+    assert [uuid for uuid, _ in plan.add] == [added.uuid]
+    sync.apply(plan, evaluator)
+    sync.commit(plan)
+    assert store.get(added.uuid).status == store_mod.ACTIVE
+    assert sync.plan().empty        # the status changed: read once more
+    quiet = len(reads)
+    for _ in range(3):
+        assert sync.plan().empty
+    assert len(reads) == quiet
+    other = store.add('net_down_2', 'standard', store_mod.LOADING, 'ok',
+                      named(STANDARD, 'net_down_2'))
+    plan = sync.plan()
+    assert [uuid for uuid, _ in plan.add] == [other.uuid]
+    assert len(reads) == quiet + 1
+    sync.apply(plan, evaluator)
+    sync.commit(plan)
+    store.set_status(added.uuid, store_mod.DELETING)
+    plan = sync.plan()
+    assert plan.remove == [added.uuid] and plan.drop == [added.uuid]
+    assert evaluator.template_names == ['net_down', 'net_down_2']
+    sync.apply(plan, evaluator)
+    sync.commit(plan)
+    assert evaluator.template_names == ['net_down_2']
+    assert store.get(added.uuid) is None
