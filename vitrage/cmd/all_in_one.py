@@ -1,10 +1,11 @@
 """vitrage-all-in-one: every service in one process, embedded defaults.
 
-With no arguments: the in-memory transport (``kombu+memory:////``),
-SQLite in a local state directory, the ``simulated`` and ``doctor``
-datasources (plus the demo static topology when it is installed), the
-sample templates of ``etc/vitrage/templates`` (they seed an empty
-template store), and the API on 127.0.0.1:8999 without authentication.
+With no arguments: the in-memory transport (``kombu+vitrage-memory:////``,
+see :mod:`vitrage.common.memory_transport`), SQLite in a local state
+directory, the ``simulated`` and ``doctor`` datasources (plus the demo
+static topology when it is installed), the sample templates of
+``etc/vitrage/templates`` (they seed an empty template store), and the
+API on 127.0.0.1:8999 without authentication.
 ``--config-file`` overrides any of these. The services are the same
 classes the distributed deployment runs, in threads.
 """
@@ -17,6 +18,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from vitrage.cmd import console_script
+from vitrage.common import memory_transport
 from vitrage import conf as vitrage_conf
 from vitrage import service
 from vitrage.storage import services
@@ -49,7 +51,7 @@ def set_embedded_defaults(conf: cfg.ConfigOpts) -> None:
     for group, opts in messaging_opts.list_opts():
         if group in (None, 'DEFAULT', 'oslo_messaging_rabbit'):
             conf.register_opts(opts, group=group)
-    conf.set_default('transport_url', 'kombu+memory:////')
+    conf.set_default('transport_url', memory_transport.URL)
     demo = _installed_etc('static_datasources')
     types = ['simulated', 'doctor'] + (['static'] if demo else [])
     conf.set_default('types', types, group='datasources')

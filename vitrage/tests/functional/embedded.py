@@ -26,7 +26,7 @@ def configure(conf: cfg.ConfigOpts, tmp_path: pathlib.Path,
     """
     name = helpers.unique_name('embedded')
     options = {
-        'DEFAULT': {'transport_url': 'kombu+memory:////',
+        'DEFAULT': {'transport_url': 'kombu+vitrage-memory:////',
                     'state_path': tmp_path},
         'datasources': {'types': 'static', 'snapshots_interval': 3600},
         'static': {'directory': static, 'changes_interval': 10},

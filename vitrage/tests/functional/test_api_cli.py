@@ -39,7 +39,7 @@ def stack(conf, unique_topic, tmp_path) -> Iterator[Stack]:
     conf.set_override('port', 0, 'api')
     conf.set_override('graph_rpc_timeout', 20, 'api')
     transport = oslo_messaging.get_rpc_transport(
-        conf, url='kombu+memory:////')
+        conf, url='kombu+vitrage-memory:////')
     holder = Holder()
     rpc_server = rpcapi.get_server(conf, transport, holder, 'test-graph')
     rpc_server.start()

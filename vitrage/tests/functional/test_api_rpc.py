@@ -1,8 +1,8 @@
 """vitrage-api over real RPC, driven by the stock ``vitrage`` client CLI.
 
 A :class:`GraphEndpoint` serves a hand-built graph in an oslo.messaging
-RPC server on the in-memory transport (``kombu+memory:////``); the real
-API is served on a free port with :func:`vitrage.cmd.api.serve`; the
+RPC server on the in-memory transport (``kombu+vitrage-memory:////``);
+the real API is served on a free port with :func:`vitrage.cmd.api.serve`; the
 python-vitrageclient CLI runs as a subprocess in no-auth mode.
 """
 from collections.abc import Iterator
@@ -71,7 +71,7 @@ def stack(conf, unique_topic) -> Iterator[Stack]:
     conf.set_override('port', 0, 'api')
     conf.set_override('graph_rpc_timeout', 20, 'api')
     transport = oslo_messaging.get_rpc_transport(
-        conf, url='kombu+memory:////')
+        conf, url='kombu+vitrage-memory:////')
     holder = Holder()
     rpc_server = rpcapi.get_server(conf, transport, holder, 'test-graph')
     rpc_server.start()
@@ -147,7 +147,7 @@ def test_stock_client_scoping_and_errors(stack):
 def test_console_script_serves_until_sigterm(tmp_path, unused_port):
     config = tmp_path / 'vitrage.conf'
     config.write_text(
-        '[DEFAULT]\ntransport_url = kombu+memory:////\n'
+        '[DEFAULT]\ntransport_url = kombu+vitrage-memory:////\n'
         '[api]\nauth_mode = noauth\nhost = 127.0.0.1\nport = %d\n'
         'graph_rpc_timeout = 1\n' % unused_port)
     script = os.path.join(os.path.dirname(sys.executable), 'vitrage-api')

@@ -14,7 +14,7 @@ def test_console_scripts_register_and_unregister(deployment, tmp_path):
     port = helpers.free_port()
     url = 'http://127.0.0.1:%d' % port
     config = deploy.write_config(tmp_path / 'vitrage.conf', {
-        'DEFAULT': {'transport_url': 'kombu+memory:////',
+        'DEFAULT': {'transport_url': 'kombu+vitrage-memory:////',
                     'host': 'registry-node'},
         'database': {'connection': 'sqlite:///%s' % (
             tmp_path / 'vitrage.sqlite')},

@@ -52,7 +52,8 @@ def test_wsgi_entry_point_serves_with_the_named_config(tmp_path):
     database.dispose()
     config = tmp_path / 'vitrage.conf'
     config.write_text(
-        '[DEFAULT]\ntransport_url = kombu+memory:////\nhost = wsgi-node\n'
+        '[DEFAULT]\ntransport_url = kombu+vitrage-memory:////\n'
+        'host = wsgi-node\n'
         '[api]\nauth_mode = noauth\ncheck_graph_ready = false\n'
         '[database]\nconnection = %s\n' % db_url)
     env = {k: v for k, v in os.environ.items()

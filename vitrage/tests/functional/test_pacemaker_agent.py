@@ -63,7 +63,7 @@ def _graph_config(tmp_path: pathlib.Path) -> pathlib.Path:
     static = tmp_path / 'static'
     static.mkdir()
     return deploy.write_config(tmp_path / 'vitrage.conf', {
-        'DEFAULT': {'transport_url': 'kombu+memory:////',
+        'DEFAULT': {'transport_url': 'kombu+vitrage-memory:////',
                     'state_path': tmp_path / 'state'},
         'datasources': {'types': 'static'},
         'static': {'directory': static},
