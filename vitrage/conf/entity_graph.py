@@ -31,4 +31,12 @@ OPTS = [
     cfg.FloatOpt('takeover_check_interval', default=0.2, min=0.05,
                  help='Seconds between two looks of a standby at the broker '
                       'lock (and at the term) when broker_lock is on.'),
+    cfg.IntOpt('answer_part_size', default=10 * 1024 * 1024,
+               min=64 * 1024,
+               help='Bytes of gzipped JSON per RPC message of a large answer '
+                    'to vitrage-api (a 100,000-vertex topology is about '
+                    '9 MB gzipped; each message is 4/3 of this in base64). '
+                    'A larger answer travels in several messages, so that '
+                    'none exceeds RabbitMQ\'s max_message_size (16 MiB by '
+                    'default since RabbitMQ 4.0, 128 MiB before).'),
 ]

@@ -14,18 +14,30 @@ error back into :class:`GraphError`. The request context is a dict
 the endpoint answers 503 while the graph is initialising, so the API's
 readiness gate costs no extra round trip.
 
+A large answer (gzipped JSON longer than ``[entity_graph]
+answer_part_size``) travels in parts, so that no message exceeds the
+broker's ``max_message_size``: the first answer carries the first part
+and ``{"more": {"token", "parts"}}``; the client asks for the others with
+``get_answer_part``. The endpoint splits an answer only for a client
+that says it can join them (``answer_parts`` in the context).
+
 History: 1.0 - topology, resources (list, show, count), status.
 1.1 - show_alarm, list_alarms, get_rca (live alarms, for deployments
       without alarm history).
+1.2 - get_answer_part (large answers in parts).
 """
 import base64
+import collections
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 import json
 import logging
+import threading
+import time
 from typing import Any
 from typing import Protocol
+import uuid
 import zlib
 
 from isal import isal_zlib
@@ -43,7 +55,7 @@ from vitrage.graph import views
 
 LOG = logging.getLogger(__name__)
 
-API_VERSION = '1.1'
+API_VERSION = '1.2'
 
 NOT_READY = 'vitrage-graph is not ready'
 NOT_AVAILABLE = 'vitrage-graph is not available'
@@ -72,6 +84,13 @@ class GraphUnavailable(GraphError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(503, NOT_AVAILABLE, detail)
+
+
+class AnswerLost(GraphError):
+    """The graph no longer has the rest of a large answer."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(410, description)
 
 
 class GraphHolder(Protocol):
@@ -106,6 +125,33 @@ class GraphClient:
               **kwargs: Any) -> Any:
         context = dict(ctx)
         context['require_ready'] = self._require_ready
+        context['answer_parts'] = True
+        answer = self._ask(context, method, client, **kwargs)
+        if 'result_json' in answer:
+            return PreEncoded(answer['result_json'])
+        if 'result_gzip' in answer:
+            data = base64.b64decode(answer['result_gzip'])
+            more = answer.get('more')
+            if more:
+                try:
+                    data += self._rest(context, more)
+                except AnswerLost as exc:
+                    # The graph that had it is gone (a takeover) or let it
+                    # go: ask the new one once more.
+                    LOG.warning('%s; asking again', exc)
+                    answer = self._ask(context, method, client, **kwargs)
+                    data = base64.b64decode(answer['result_gzip'])
+                    if answer.get('more'):
+                        try:
+                            data += self._rest(context, answer['more'])
+                        except AnswerLost as again:
+                            raise GraphUnavailable(str(again))
+            return GzipEncoded(data)
+        return answer.get('result')
+
+    def _ask(self, context: dict, method: str, client: Any = None,
+             **kwargs: Any) -> dict:
+        """One RPC call; its answer, or the error it carries raised."""
         try:
             answer = (client or self._client).call(context, method,
                                                    **kwargs)
@@ -125,11 +171,37 @@ class GraphClient:
             raise GraphError(error.get('code', 500),
                              error.get('description', 'Unknown error'),
                              error.get('detail'))
-        if 'result_json' in answer:
-            return PreEncoded(answer['result_json'])
-        if 'result_gzip' in answer:
-            return GzipEncoded(base64.b64decode(answer['result_gzip']))
-        return answer.get('result')
+        return answer
+
+    def _rest(self, context: dict, more: dict) -> bytes:
+        """The parts after the first of a large answer, joined.
+
+        :raises AnswerLost: when the graph no longer has them.
+        """
+        token = more['token']
+        data = []
+        for index in range(1, int(more['parts'])):
+            data.append(self.get_answer_part(context, token, index))
+        return b''.join(data)
+
+    def get_answer_part(self, ctx: dict, token: str, index: int) -> bytes:
+        """One part of a large answer (see the module's docstring).
+
+        :param ctx: the caller's request context.
+        :param token: the ``more.token`` of the first answer.
+        :param index: which part, from 1.
+        :returns: the part's gzip bytes.
+        :raises AnswerLost: the graph does not have that answer (any more).
+        :raises GraphUnavailable: vitrage-graph did not answer.
+        """
+        try:
+            answer = self._ask(ctx, 'get_answer_part', token=token,
+                               index=index)
+        except GraphError as exc:
+            if exc.code == 410:
+                raise AnswerLost(exc.description)
+            raise
+        return base64.b64decode(answer['result_gzip'])
 
     def get_topology(self, ctx: dict, graph_type: str | None,
                      depth: int | None, query: str | None,
@@ -280,15 +352,14 @@ COMPRESS_ABOVE = 256 * 1024
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 
-def pack_json(parts: Iterable[bytes]) -> dict:
-    """The message that carries a JSON answer given in pieces.
+def pack_json(parts: Iterable[bytes]) -> str | bytes:
+    """A JSON answer given in pieces, ready to travel: the text up to
+    :data:`COMPRESS_ABOVE` bytes, else the gzip bytes.
 
-    Up to :data:`COMPRESS_ABOVE` bytes it is ``{"result_json": text}``.
-    A larger one is gzipped as it is read (ISA-L's deflate, five times
+    A large answer is gzipped as it is read (ISA-L's deflate, five times
     zlib's speed at level 1 and smaller: a 100k-vertex topology, 80 MB of
-    JSON, in 0.05 s, to 9 MB) and travels as ``{"result_gzip": base64}``;
-    the API sends the gzip bytes on to clients that accept them. The
-    whole JSON text is never held at once.
+    JSON, in 0.05 s, to 9 MB); the API sends the gzip bytes on to clients
+    that accept them. The whole JSON text is never held at once.
     """
     pending: list[bytes] = []
     size = 0
@@ -306,9 +377,74 @@ def pack_json(parts: Iterable[bytes]) -> dict:
             out = [compressor.compress(p) for p in pending]
             pending = []
     if compressor is None:
-        return {'result_json': b''.join(pending).decode('utf-8')}
+        return b''.join(pending).decode('utf-8')
     out.append(compressor.flush())
-    return {'result_gzip': base64.b64encode(b''.join(out)).decode('ascii')}
+    return b''.join(out)
+
+
+class AnswerParts:
+    """The large answers whose later parts a client has yet to fetch.
+
+    At most ``keep`` answers are kept, each for ``ttl`` seconds at most,
+    and an answer goes once its last part is taken.
+
+    :param part_size: bytes per part.
+    :param keep: how many answers to keep at once.
+    :param ttl: seconds an answer is kept.
+    """
+
+    def __init__(self, part_size: int, keep: int = 8,
+                 ttl: float = 120.0) -> None:
+        self.part_size = part_size
+        self._keep = keep
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        #: token -> (expiry, data)
+        self._answers: collections.OrderedDict[str, tuple[float, bytes]] = \
+            collections.OrderedDict()
+
+    def message(self, data: bytes) -> dict:
+        """The first message of ``data``, keeping the rest if it has more
+        than one part.
+        """
+        size = self.part_size
+        if len(data) <= size:
+            return {'result_gzip': base64.b64encode(data).decode('ascii')}
+        parts = -(-len(data) // size)
+        token = uuid.uuid4().hex
+        now = time.monotonic()
+        with self._lock:
+            self._expire(now)
+            self._answers[token] = (now + self._ttl, data)
+            while len(self._answers) > self._keep:
+                self._answers.popitem(last=False)
+        first = base64.b64encode(memoryview(data)[:size]).decode('ascii')
+        return {'result_gzip': first,
+                'more': {'token': token, 'parts': parts}}
+
+    def part(self, token: str, index: int) -> dict | None:
+        """The message of part ``index`` (from 1), or None when that
+        answer or part is not kept.
+        """
+        size = self.part_size
+        with self._lock:
+            self._expire(time.monotonic())
+            kept = self._answers.get(token)
+            if kept is None or not isinstance(index, int) or index < 1:
+                return None
+            data = kept[1]
+            start = index * size
+            if start >= len(data):
+                return None
+            if start + size >= len(data):
+                del self._answers[token]          # the last part
+        return {'result_gzip': base64.b64encode(
+            memoryview(data)[start:start + size]).decode('ascii')}
+
+    def _expire(self, now: float) -> None:
+        for token in [t for t, (expiry, _) in self._answers.items()
+                      if expiry < now]:
+            del self._answers[token]
 
 
 class GraphEndpoint:
@@ -321,8 +457,10 @@ class GraphEndpoint:
 
     target = oslo_messaging.Target(version=API_VERSION)
 
-    def __init__(self, holder: GraphHolder) -> None:
+    def __init__(self, holder: GraphHolder,
+                 part_size: int = 10 * 1024 * 1024) -> None:
         self._holder = holder
+        self._parts = AnswerParts(part_size)
 
     def _answer(self, ctx: dict, failure: str,
                 view: Callable[..., Any], **kwargs: Any) -> dict:
@@ -341,9 +479,16 @@ class GraphEndpoint:
         try:
             with self._holder.lock:
                 result = view(self._holder.graph, caller, **kwargs)
-                if isinstance(result, Iterator):
-                    return pack_json(result)
-            return {'result': result}
+                if not isinstance(result, Iterator):
+                    return {'result': result}
+                packed = pack_json(result)
+            if isinstance(packed, str):
+                return {'result_json': packed}
+            if not ctx.get('answer_parts'):
+                # A client older than 1.2 takes the answer whole.
+                return {'result_gzip': base64.b64encode(packed).decode(
+                    'ascii')}
+            return self._parts.message(packed)
         except NotFound as exc:
             LOG.debug('%s %s', failure, exc)
             return _error(404, failure, str(exc))
@@ -451,6 +596,21 @@ class GraphEndpoint:
         """
         return self._answer(ctx, 'Failed to get RCA', rca_view,
                             alarm_id=alarm_id, all_tenants=all_tenants)
+
+    def get_answer_part(self, ctx: dict, token: str, index: int) -> dict:
+        """See :meth:`GraphClient.get_answer_part`.
+
+        :param ctx: the caller's request context.
+        :param token: the ``more.token`` of the first answer.
+        :param index: which part, from 1.
+        :raises: nothing; an answer not (or no longer) kept is a 410
+            error.
+        """
+        message = self._parts.part(token, index)
+        if message is None:
+            return _error(410, 'Part %s of answer %s is not kept by this '
+                          'vitrage-graph' % (index, token))
+        return message
 
     def get_status(self, ctx: dict) -> dict:
         """See :meth:`GraphClient.get_status`.
@@ -573,5 +733,6 @@ def get_server(conf: cfg.ConfigOpts, transport: oslo_messaging.Transport,
     """
     target = oslo_messaging.Target(topic=conf.entity_graph.topic,
                                    server=server)
+    endpoint = GraphEndpoint(holder, conf.entity_graph.answer_part_size)
     return oslo_messaging.get_rpc_server(
-        transport, target, [GraphEndpoint(holder)], executor='threading')
+        transport, target, [endpoint], executor='threading')

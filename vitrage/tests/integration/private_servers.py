@@ -183,7 +183,11 @@ class PrivateRabbit(PrivateServer):
 
     name = 'private RabbitMQ'
 
-    def __init__(self, directory: pathlib.Path, program: str) -> None:
+    def __init__(self, directory: pathlib.Path, program: str,
+                 settings: str = '') -> None:
+        """
+        :param settings: more lines of ``rabbitmq.conf``.
+        """
         super().__init__(directory)
         self.program = program
         self.dist_port = helpers.free_port()
@@ -195,7 +199,8 @@ class PrivateRabbit(PrivateServer):
         (directory / 'rabbitmq.conf').write_text(
             'listeners.tcp.default = 127.0.0.1:%d\n'
             'loopback_users.guest = true\n'
-            'log.console = true\nlog.file = false\n' % self.port)
+            'log.console = true\nlog.file = false\n%s' % (self.port,
+                                                          settings))
         (directory / 'enabled_plugins').write_text('[].\n')
         (directory / 'rabbitmq-env.conf').write_text('')
 
@@ -311,14 +316,24 @@ def _started(server_factory, kind: str,
         shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.fixture(name='private_rabbit')
-def private_rabbit_fixture() -> Iterator[PrivateRabbit]:
-    """A RabbitMQ node of this test alone, removed afterwards."""
+@contextlib.contextmanager
+def private_rabbit(settings: str = '') -> Iterator[PrivateRabbit]:
+    """A RabbitMQ node of the caller alone, removed afterwards.
+
+    :param settings: more lines of its ``rabbitmq.conf``.
+    """
     program = find_program('rabbitmq-server', 'VITRAGE_TEST_RABBITMQ_SERVER')
     if program is None:
         services.unavailable('rabbitmq-server is not installed')
-    with _started(lambda d: PrivateRabbit(d, program),
+    with _started(lambda d: PrivateRabbit(d, program, settings),
                   'rabbit', 'private RabbitMQ') as server:
+        yield server
+
+
+@pytest.fixture(name='private_rabbit')
+def private_rabbit_fixture() -> Iterator[PrivateRabbit]:
+    """A RabbitMQ node of this test alone, removed afterwards."""
+    with private_rabbit() as server:
         yield server
 
 

@@ -49,6 +49,10 @@ class FakeGraphClient:
     def show_resource(self, ctx, vitrage_id):
         return self._answer('show_resource', ctx, vitrage_id=vitrage_id)
 
+    def get_answer_part(self, ctx, token, index):
+        return self._answer('get_answer_part', ctx, token=token,
+                            index=index)
+
     def count_resources(self, ctx, resource_type, all_tenants, query,
                         group_by):
         return self._answer('count_resources', ctx,
