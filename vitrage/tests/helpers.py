@@ -57,6 +57,22 @@ def repo_path(*parts: str) -> str:
     return os.path.join(root, *parts)
 
 
+def sqlite_database(path: os.PathLike | str) -> str:
+    """A new SQLite database file with the current schema; its URL.
+
+    :param path: the file to create.
+    """
+    from vitrage.storage import connection
+    from vitrage.storage import migrations
+    url = 'sqlite:///%s' % path
+    database = connection.Database(url)
+    try:
+        migrations.upgrade(database.engine)
+    finally:
+        database.dispose()
+    return url
+
+
 @contextlib.contextmanager
 def fresh_conf(conf: cfg.ConfigOpts | None = None
                ) -> Iterator[config_fixture.Config]:

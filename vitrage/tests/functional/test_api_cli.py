@@ -15,11 +15,10 @@ import pytest
 from vitrage.api.app import build_app
 from vitrage.cmd.api import serve
 from vitrage.graph import rpcapi
-from vitrage.storage import connection
-from vitrage.storage import migrations
 from vitrage.storage import services
 from vitrage.tests.functional.test_api_rpc import Holder
 from vitrage.tests.functional.test_api_rpc import Stack
+from vitrage.tests import helpers
 
 P1_ONLY = {'inst1', 'inst3'}
 P2_ONLY = {'inst2'}
@@ -27,10 +26,7 @@ P2_ONLY = {'inst2'}
 
 @pytest.fixture
 def stack(conf, unique_topic, tmp_path) -> Iterator[Stack]:
-    db_url = 'sqlite:///%s' % (tmp_path / 'cli.sqlite')
-    database = connection.Database(db_url)
-    migrations.upgrade(database.engine)
-    database.dispose()
+    db_url = helpers.sqlite_database(tmp_path / 'cli.sqlite')
     conf.set_override('connection', db_url, 'database')
     conf.set_override('host', 'cli-node')
     conf.set_override('topic', unique_topic, 'entity_graph')

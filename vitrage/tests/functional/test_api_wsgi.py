@@ -7,8 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from vitrage.storage import connection
-from vitrage.storage import migrations
+from vitrage.tests import helpers
 
 SCRIPT = textwrap.dedent('''
     import json, sys, threading, urllib.request
@@ -46,10 +45,7 @@ SCRIPT = textwrap.dedent('''
 
 
 def test_wsgi_entry_point_serves_with_the_named_config(tmp_path):
-    db_url = 'sqlite:///%s' % (tmp_path / 'wsgi.sqlite')
-    database = connection.Database(db_url)
-    migrations.upgrade(database.engine)
-    database.dispose()
+    db_url = helpers.sqlite_database(tmp_path / 'wsgi.sqlite')
     config = tmp_path / 'vitrage.conf'
     config.write_text(
         '[DEFAULT]\ntransport_url = kombu+vitrage-memory:////\n'

@@ -7,36 +7,23 @@ graph answers over RabbitMQ; SIGTERM stops it.
 """
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 
 import oslo_messaging
 
 from vitrage.graph import rpcapi
-from vitrage.storage import connection
-from vitrage.storage import migrations
+from vitrage.tests.functional.test_api_rpc import Holder
 from vitrage.tests import helpers
 from vitrage.tests.unit.graph import sample_graph
 
-SAMPLE = pathlib.Path(__file__).resolve().parents[3] / 'etc' / 'vitrage' / \
-    'api-uwsgi.ini'
+SAMPLE = helpers.repo_path('etc', 'vitrage', 'api-uwsgi.ini')
 UWSGI = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
 HEADERS = {'X-User-Id': 'u', 'X-Project-Id': 'p1', 'X-Roles': 'admin'}
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class Holder:
-    def __init__(self) -> None:
-        self.graph = sample_graph.build()
-        self.lock = threading.RLock()
-
-    def is_ready(self) -> bool:
-        return True
 
 
 def get(url: str, body: dict | None = None) -> tuple[int, object]:
@@ -57,10 +44,7 @@ def test_the_uwsgi_sample_serves_the_api(conf, tmp_path,
                                          rabbit_transport_url):
     assert os.path.exists(UWSGI), 'uWSGI is in test-requirements.txt'
     topic = helpers.unique_name('vitrage_test_uwsgi')
-    db_url = 'sqlite:///%s' % (tmp_path / 'api.sqlite')
-    database = connection.Database(db_url)
-    migrations.upgrade(database.engine)
-    database.dispose()
+    db_url = helpers.sqlite_database(tmp_path / 'api.sqlite')
     config = tmp_path / 'vitrage.conf'
     config.write_text(
         '[DEFAULT]\ntransport_url = %s\nhost = uwsgi-node\n'
@@ -80,7 +64,7 @@ def test_the_uwsgi_sample_serves_the_api(conf, tmp_path,
     env['VITRAGE_CONFIG_FILES'] = str(config)
     log = open(tmp_path / 'uwsgi.log', 'w')
     server = subprocess.Popen(
-        [UWSGI, '--ini', str(SAMPLE),
+        [UWSGI, '--ini', SAMPLE,
          '--http-socket', '127.0.0.1:%d' % port,
          '--virtualenv', sys.prefix],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(tmp_path))
