@@ -126,28 +126,24 @@ class GraphClient:
         context = dict(ctx)
         context['require_ready'] = self._require_ready
         context['answer_parts'] = True
-        answer = self._ask(context, method, client, **kwargs)
-        if 'result_json' in answer:
-            return PreEncoded(answer['result_json'])
-        if 'result_gzip' in answer:
+        for attempt in (1, 2):
+            answer = self._ask(context, method, client, **kwargs)
+            if 'result_json' in answer:
+                return PreEncoded(answer['result_json'])
+            if 'result_gzip' not in answer:
+                return answer.get('result')
             data = base64.b64decode(answer['result_gzip'])
-            more = answer.get('more')
-            if more:
-                try:
-                    data += self._rest(context, more)
-                except AnswerLost as exc:
-                    # The graph that had it is gone (a takeover) or let it
-                    # go: ask the new one once more.
-                    LOG.warning('%s; asking again', exc)
-                    answer = self._ask(context, method, client, **kwargs)
-                    data = base64.b64decode(answer['result_gzip'])
-                    if answer.get('more'):
-                        try:
-                            data += self._rest(context, answer['more'])
-                        except AnswerLost as again:
-                            raise GraphUnavailable(str(again))
-            return GzipEncoded(data)
-        return answer.get('result')
+            if not answer.get('more'):
+                return GzipEncoded(data)
+            try:
+                return GzipEncoded(data + self._rest(context,
+                                                     answer['more']))
+            except AnswerLost as exc:
+                if attempt == 2:
+                    raise GraphUnavailable(str(exc))
+                # The graph that had it is gone (a takeover) or let it
+                # go: ask the new one once more.
+                LOG.warning('%s; asking again', exc)
 
     def _ask(self, context: dict, method: str, client: Any = None,
              **kwargs: Any) -> dict:
