@@ -344,20 +344,33 @@ class GraphService:
         :returns: (positioned records of the events applied, history
             notifications); malformed events are logged and dropped.
         """
+        records: list = []
+        self._apply(events, records, 'entity')
+        self.evaluate(records)
+        return records, self.history.take()
+
+    def _apply(self, events: list[dict], records: list, kind: str) -> int:
+        """Process ``events``, appending the positioned record of each
+        applied one to ``records``; a malformed event is logged and
+        dropped.
+
+        :param kind: what the events are, for the log.
+        :returns: how many were applied.
+        """
         handoff = self.handoff
-        records = []
         process = self.processor.process_event
+        applied = 0
         for event in events:
             try:
                 process(event)
             except exceptions.MalformedEvent as exc:
                 self.processor.stats['malformed'] += 1
-                LOG.error('dropping malformed entity event: %s', exc)
+                LOG.error('dropping a malformed %s event: %s', kind, exc)
                 continue
+            applied += 1
             if handoff is not None:
                 records.append(handoff.position(event))
-        self.evaluate(records)
-        return records, self.history.take()
+        return applied
 
     def evaluate(self, records: list, events: list[dict] | None = None
                  ) -> int:
@@ -376,8 +389,6 @@ class GraphService:
         evaluator = self.evaluator
         if not evaluator.active and not events:
             return 0
-        handoff = self.handoff
-        process = self.processor.process_event
         pending = events if events else evaluator.evaluate()
         applied = rounds = 0
         while pending:
@@ -389,16 +400,7 @@ class GraphService:
                           rounds - 1, len(pending), pending[0])
                 evaluator.evaluate()   # forget what they touched
                 break
-            for event in pending:
-                try:
-                    process(event)
-                except exceptions.MalformedEvent as exc:
-                    self.processor.stats['malformed'] += 1
-                    LOG.error('dropping a malformed action event: %s', exc)
-                    continue
-                applied += 1
-                if handoff is not None:
-                    records.append(handoff.position(event))
+            applied += self._apply(pending, records, 'action')
             pending = evaluator.evaluate()
         self.stats['actions'] += applied
         for action in evaluator.take_external_actions():

@@ -9,14 +9,10 @@ SQLite database for webhooks and the service registry.
 from collections.abc import Iterator
 import os
 
-import oslo_messaging
 import pytest
 
-from vitrage.api.app import build_app
-from vitrage.cmd.api import serve
-from vitrage.graph import rpcapi
 from vitrage.storage import services
-from vitrage.tests.functional.test_api_rpc import Holder
+from vitrage.tests.functional.test_api_rpc import run_stack
 from vitrage.tests.functional.test_api_rpc import Stack
 from vitrage.tests import helpers
 
@@ -26,30 +22,15 @@ P2_ONLY = {'inst2'}
 
 @pytest.fixture
 def stack(conf, unique_topic, tmp_path) -> Iterator[Stack]:
-    db_url = helpers.sqlite_database(tmp_path / 'cli.sqlite')
-    conf.set_override('connection', db_url, 'database')
+    conf.set_override('connection',
+                      helpers.sqlite_database(tmp_path / 'cli.sqlite'),
+                      'database')
     conf.set_override('host', 'cli-node')
-    conf.set_override('topic', unique_topic, 'entity_graph')
-    conf.set_override('auth_mode', 'noauth', 'api')
-    conf.set_override('host', '127.0.0.1', 'api')
-    conf.set_override('port', 0, 'api')
-    conf.set_override('graph_rpc_timeout', 20, 'api')
-    transport = oslo_messaging.get_rpc_transport(
-        conf, url='kombu+vitrage-memory:////')
-    holder = Holder()
-    rpc_server = rpcapi.get_server(conf, transport, holder, 'test-graph')
-    rpc_server.start()
-    api_server = serve(conf, build_app(conf,
-                                       rpcapi.GraphClient(conf, transport)))
     registration = services.register(conf, 'ApiWorker')
     try:
-        yield Stack('http://127.0.0.1:%d' % api_server.server_port, holder)
+        yield from run_stack(conf, unique_topic)
     finally:
         registration.stop()
-        api_server.shutdown()
-        rpc_server.stop()
-        rpc_server.wait()
-        transport.cleanup()
 
 
 def test_webhook_commands(stack):

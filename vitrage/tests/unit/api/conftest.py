@@ -2,19 +2,13 @@
 import pytest
 
 from vitrage.api import app as api_app
-from vitrage.storage import connection
-from vitrage.storage import migrations
 from vitrage.tests.unit.api.test_app import FakeGraphClient
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """A migrated SQLite database file."""
-    url = 'sqlite:///%s' % (tmp_path / 'api.sqlite')
-    database = connection.Database(url)
-    migrations.upgrade(database.engine)
-    database.dispose()
-    return url
+def db_url(database) -> str:
+    """The URL of the migrated SQLite database of ``database``."""
+    return database.url
 
 
 @pytest.fixture

@@ -7,13 +7,9 @@ import urllib.parse
 import oslo_messaging
 import pytest
 
-from vitrage.api import app as api_app
 from vitrage.api.controllers import event as event_api
 from vitrage.graph import rpcapi
-from vitrage.storage import connection
 from vitrage.storage import history
-from vitrage.storage import migrations
-from vitrage.tests.unit.api.test_app import FakeGraphClient
 
 MEMBER_A = {'X-User-Id': 'u1', 'X-Project-Id': 'pA', 'X-Roles': 'member'}
 MEMBER_B = {'X-User-Id': 'u2', 'X-Project-Id': 'pB', 'X-Roles': 'member'}
@@ -36,23 +32,9 @@ class FakePublisher:
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = connection.Database('sqlite:///%s' % (tmp_path / 'api.sqlite'))
-    migrations.upgrade(db.engine)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def app(conf, database):
-    conf.set_override('auth_mode', 'noauth', 'api')
-    conf.set_override('connection', database.url, 'database')
-    application = api_app.build_app(conf, FakeGraphClient())
-    application.extensions[event_api._EXTENSION] = FakePublisher()
-    yield application
-    state = application.extensions['vitrage']
-    if state._database is not None:
-        state.database.dispose()
+def app(db_app):
+    db_app.extensions[event_api._EXTENSION] = FakePublisher()
+    return db_app
 
 
 @pytest.fixture

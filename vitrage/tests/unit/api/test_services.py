@@ -25,13 +25,6 @@ class Clock:
 
 
 @pytest.fixture
-def database(db_url):
-    db = connection.Database(db_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def clock():
     return Clock()
 

@@ -4,18 +4,8 @@ The MariaDB run is in vitrage/tests/integration/test_storage_mysql.py.
 """
 import pytest
 
-from vitrage.storage import connection
 from vitrage.storage import eventlog
-from vitrage.storage import migrations
 from vitrage.tests.unit.storage import eventlog_contract
-
-
-@pytest.fixture
-def sqlite_database(tmp_path):
-    database = connection.Database('sqlite:///%s' % (tmp_path / 'v.sqlite'))
-    migrations.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 class TestMemoryEventLog(eventlog_contract.EventLogContract):
@@ -28,11 +18,11 @@ class TestMemoryEventLog(eventlog_contract.EventLogContract):
 class TestSqliteEventLog(eventlog_contract.EventLogContract):
 
     @pytest.fixture
-    def event_log(self, sqlite_database):
-        return eventlog.SqlEventLog(sqlite_database)
+    def event_log(self, database):
+        return eventlog.SqlEventLog(database)
 
-    def test_survives_a_new_connection(self, sqlite_database):
-        eventlog.SqlEventLog(sqlite_database).append(
+    def test_survives_a_new_connection(self, database):
+        eventlog.SqlEventLog(database).append(
             4, eventlog_contract.records([1, 2]))
-        other = eventlog.get_event_log(sqlite_database.url)
+        other = eventlog.get_event_log(database.url)
         assert other.last_position() == (4, 2)
