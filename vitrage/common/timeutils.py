@@ -24,6 +24,21 @@ def parse_sample(text: str) -> datetime.datetime:
         tzinfo=datetime.timezone.utc)
 
 
+def parse_iso(text: str) -> datetime.datetime:
+    """An ISO-8601 time (``Z``/``z`` for UTC accepted): in UTC when it has
+    a zone, naive (as written) when it has none.
+
+    :raises ValueError: when ``text`` is not ISO-8601.
+    """
+    value = text.strip()
+    if value.endswith(('Z', 'z')):
+        value = value[:-1] + '+00:00'
+    parsed = datetime.datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.timezone.utc)
+    return parsed
+
+
 def normalize(text: str | None) -> str | None:
     """Turn any ISO-8601 time into the sample format; None stays None.
 
@@ -34,10 +49,7 @@ def normalize(text: str | None) -> str | None:
         return None
     if len(text) == 20 and text.endswith('Z') and text[10] == 'T':
         return text
-    value = text.strip()
-    if value.endswith('Z'):
-        value = value[:-1] + '+00:00'
-    parsed = datetime.datetime.fromisoformat(value.replace(' ', 'T', 1))
+    parsed = parse_iso(text.replace(' ', 'T', 1))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return format_sample(parsed)

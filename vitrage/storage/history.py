@@ -25,6 +25,7 @@ import json
 import sqlalchemy as sa
 
 from vitrage.common import exceptions
+from vitrage.common import timeutils
 from vitrage.storage import connection as db_connection
 from vitrage.storage import models
 
@@ -106,16 +107,11 @@ def parse_time(text: object) -> datetime.datetime:
     if not isinstance(text, str):
         raise exceptions.MalformedEvent('timestamp must be a string, got %r'
                                         % (text,))
-    value = text.strip()
-    if value.endswith('Z'):
-        value = value[:-1] + '+00:00'
     try:
-        parsed = datetime.datetime.fromisoformat(value)
+        parsed = timeutils.parse_iso(text)
     except ValueError:
         raise exceptions.MalformedEvent('timestamp %r is not ISO-8601'
                                         % text) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(datetime.timezone.utc)
     return parsed.replace(tzinfo=None, microsecond=0)
 
 

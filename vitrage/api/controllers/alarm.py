@@ -18,6 +18,7 @@ from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
+from vitrage.common import timeutils
 from vitrage.storage import alarms
 
 
@@ -77,18 +78,11 @@ def parse_time(value: str | None, name: str) -> datetime.datetime | None:
     """
     if value is None or value == '':
         return None
-    text = value.strip()
-    if text.endswith(('Z', 'z')):
-        text = text[:-1] + '+00:00'
     try:
-        parsed = datetime.datetime.fromisoformat(text)
+        return timeutils.parse_iso(value).replace(tzinfo=None)
     except ValueError:
         raise BadRequest("Invalid value %r for '%s': expected an ISO-8601 "
                          "time" % (value, name)) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(datetime.timezone.utc).replace(
-            tzinfo=None)
-    return parsed
 
 
 def _caller() -> tuple[dict, bool]:

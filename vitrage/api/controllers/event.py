@@ -24,6 +24,7 @@ from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
+from vitrage.common import timeutils
 from vitrage.graph import handoff
 
 LOG = log.getLogger(__name__)
@@ -111,11 +112,8 @@ def _check_time(value: object) -> str:
     if not isinstance(value, str):
         raise BadRequest("Invalid value %r for 'time': expected an ISO-8601 "
                          "time" % (value,))
-    text = value.strip()
-    if text.endswith(('Z', 'z')):
-        text = text[:-1] + '+00:00'
     try:
-        datetime.datetime.fromisoformat(text)
+        timeutils.parse_iso(value)
     except ValueError:
         raise BadRequest("Invalid value %r for 'time': expected an ISO-8601 "
                          "time" % (value,)) from None

@@ -1,7 +1,6 @@
 """The ``doctor`` datasource driver: host up/down events pushed through
 ``POST /v1/event`` (notifiers.md section 7)."""
 from collections.abc import Iterator
-import datetime
 import threading
 
 from oslo_config import cfg
@@ -40,16 +39,11 @@ def event_time(value: object) -> str:
     if not isinstance(value, str):
         raise exceptions.MalformedEvent(
             'doctor event: time must be a string, got %r' % (value,))
-    text = value.strip()
-    if text.endswith(('Z', 'z')):
-        text = text[:-1] + '+00:00'
     try:
-        parsed = datetime.datetime.fromisoformat(text)
+        parsed = timeutils.parse_iso(value)
     except ValueError:
         raise exceptions.MalformedEvent(
             'doctor event: time %r is not an ISO-8601 time' % value) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(datetime.timezone.utc)
     return parsed.strftime(timeutils.SAMPLE_FORMAT)
 
 
