@@ -34,6 +34,27 @@ def doctor_alarms(cli: deploy.Cli) -> list[dict]:
             if a['Type'] == 'doctor']
 
 
+def post_down(cli: deploy.Cli, deployment: deploy.Deployment,
+              details: dict) -> dict:
+    """Post a host down; the doctor alarm as ``alarm list`` shows it."""
+    cli.run('event', 'post', '--type', 'compute.host.down',
+            '--details', json.dumps(details))
+    [listed] = deploy.wait_until(lambda: doctor_alarms(cli), ALARM_TIMEOUT,
+                                 'the doctor alarm in alarm list',
+                                 interval=0.2, deployment=deployment)
+    return listed
+
+
+def post_up(cli: deploy.Cli, deployment: deploy.Deployment,
+            details: dict) -> None:
+    """Post the host up; wait until its doctor alarm has left the list."""
+    cli.run('event', 'post', '--type', 'compute.host.down',
+            '--details', json.dumps(dict(details, status='up')))
+    deploy.wait_until(lambda: not doctor_alarms(cli), ALARM_TIMEOUT,
+                      'the doctor alarm to leave alarm list', interval=0.2,
+                      deployment=deployment)
+
+
 def test_doctor_alarm_lifecycle_and_rca(deployment, tmp_path):
     proc, base_url = start_all_in_one(deployment, tmp_path)
     cli = deploy.Cli(base_url)
@@ -43,11 +64,7 @@ def test_doctor_alarm_lifecycle_and_rca(deployment, tmp_path):
 
     details = {'hostname': HOST, 'status': 'down', 'source': 'ipmi',
                'cause': 'power loss'}
-    cli.run('event', 'post', '--type', 'compute.host.down',
-            '--details', json.dumps(details))
-    [listed] = deploy.wait_until(lambda: doctor_alarms(cli), ALARM_TIMEOUT,
-                                 'the doctor alarm in alarm list',
-                                 interval=0.2, deployment=deployment)
+    listed = post_down(cli, deployment, details)
     assert listed['Name'] == 'compute.host.down'
     assert listed['Resource Type'] == 'nova.host'
     assert listed['Resource ID'] == host['ID']
@@ -115,11 +132,7 @@ def test_doctor_alarm_lifecycle_and_rca(deployment, tmp_path):
                                  alarm_id).stdout)['nodes'] == []
 
     # Up clears it; the history keeps it, ended.
-    cli.run('event', 'post', '--type', 'compute.host.down',
-            '--details', json.dumps(dict(details, status='up')))
-    deploy.wait_until(lambda: not doctor_alarms(cli), ALARM_TIMEOUT,
-                      'the doctor alarm to leave alarm list', interval=0.2,
-                      deployment=deployment)
+    post_up(cli, deployment, details)
     [ended] = [a for a in cli.json('alarm', 'history', '-f', 'json')
                if a['ID'] == alarm_id]
     assert ended['End Time'] and ended['Start Time'] <= ended['End Time']
@@ -138,11 +151,7 @@ def test_without_persistency_alarms_come_from_the_graph(deployment,
         extra={'persistency': {'enable_persistency': 'false'}})
     cli = deploy.Cli(base_url)
     details = {'hostname': HOST, 'status': 'down'}
-    cli.run('event', 'post', '--type', 'compute.host.down',
-            '--details', json.dumps(details))
-    [listed] = deploy.wait_until(lambda: doctor_alarms(cli), ALARM_TIMEOUT,
-                                 'the doctor alarm in alarm list',
-                                 interval=0.2, deployment=deployment)
+    listed = post_down(cli, deployment, details)
     assert listed['Name'] == 'compute.host.down'
     assert cli.json('alarm', 'count')['CRITICAL'] == 1
     rca = cli.json('rca', 'show', listed['ID'])
@@ -150,9 +159,5 @@ def test_without_persistency_alarms_come_from_the_graph(deployment,
     gone = cli.run('alarm', 'history', check=False)
     assert gone.returncode != 0
     assert 'Failed to get alarm history' in gone.stderr
-    cli.run('event', 'post', '--type', 'compute.host.down',
-            '--details', json.dumps(dict(details, status='up')))
-    deploy.wait_until(lambda: not doctor_alarms(cli), ALARM_TIMEOUT,
-                      'the doctor alarm to leave alarm list', interval=0.2,
-                      deployment=deployment)
+    post_up(cli, deployment, details)
     assert proc.poll() is None
