@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from vitrage.storage import connection
+from vitrage.storage import migrations
 from vitrage.tests import helpers
 from vitrage.tests.integration import services
 
@@ -35,3 +37,14 @@ def mysql_database(mysql_server_url: str) -> Iterator[str]:
         yield url
     finally:
         services.drop_database(mysql_server_url, name)
+
+
+@pytest.fixture
+def database(mysql_database: str) -> Iterator[connection.Database]:
+    """That database at the migrations' head revision, for the storage
+    tests that run on SQLite in the unit tier.
+    """
+    db = connection.Database(mysql_database)
+    migrations.upgrade(db.engine)
+    yield db
+    db.dispose()

@@ -4,10 +4,7 @@ The SQLite unit tests of :mod:`vitrage.tests.unit.storage.test_alarms`,
 run again on a new MariaDB database: the same answers, sort order and
 paging included, on both backends.
 """
-import pytest
 
-from vitrage.storage import connection
-from vitrage.storage import migrations
 from vitrage.tests.unit.storage.test_alarms import store  # noqa: F401
 from vitrage.tests.unit.storage.test_alarms import \
     test_bad_page_arguments  # noqa: F401
@@ -31,11 +28,3 @@ from vitrage.tests.unit.storage.test_alarms import \
     test_sorting  # noqa: F401
 from vitrage.tests.unit.storage.test_alarms import \
     test_tenancy  # noqa: F401
-
-
-@pytest.fixture
-def database(mysql_database):
-    db = connection.Database(mysql_database)
-    migrations.upgrade(db.engine)
-    yield db
-    db.dispose()

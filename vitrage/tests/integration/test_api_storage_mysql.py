@@ -3,18 +3,8 @@ import datetime
 
 import pytest
 
-from vitrage.storage import connection
-from vitrage.storage import migrations
 from vitrage.storage import services
 from vitrage.storage import webhooks
-
-
-@pytest.fixture
-def database(mysql_database):
-    db = connection.Database(mysql_database)
-    migrations.upgrade(db.engine)
-    yield db
-    db.dispose()
 
 
 def test_webhooks_keep_strings_verbatim_and_creation_order(database):

@@ -9,22 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from vitrage.graph import snapshot
-from vitrage.storage import connection
-from vitrage.storage import migrations
 from vitrage.storage import models
 from vitrage.storage import snapshots
 from vitrage.tests import simulated_graph
 from vitrage.tests.unit.storage import test_snapshots
 
 SNAPSHOTS = models.GraphSnapshot.__table__
-
-
-@pytest.fixture
-def database(mysql_database):
-    db = connection.Database(mysql_database)
-    migrations.upgrade(db.engine)
-    yield db
-    db.dispose()
 
 
 class TestMysqlSnapshotStore(test_snapshots.TestSnapshotStore):

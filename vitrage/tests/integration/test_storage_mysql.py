@@ -9,7 +9,6 @@ import pytest
 
 from vitrage.persistor import batch
 from vitrage.persistor import writer as writer_mod
-from vitrage.storage import connection
 from vitrage.storage import eventlog
 from vitrage.storage import history
 from vitrage.storage import migrations
@@ -18,14 +17,6 @@ from vitrage.storage import terms
 from vitrage.tests.unit.storage import eventlog_contract
 from vitrage.tests.unit.storage import schema_checks
 from vitrage.tests.unit.storage import test_terms
-
-
-@pytest.fixture
-def database(mysql_database):
-    db = connection.Database(mysql_database)
-    migrations.upgrade(db.engine)
-    yield db
-    db.dispose()
 
 
 class TestMysqlEventLog(eventlog_contract.EventLogContract):
