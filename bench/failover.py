@@ -35,7 +35,6 @@ a time.
 import argparse
 import contextlib
 import datetime
-import json
 import os
 import pathlib
 import re
@@ -52,6 +51,8 @@ import sqlalchemy as sa
 from vitrage.datasources.simulated.cloud import sizes_for_vertices
 from vitrage.tests import deployment as deploy
 from vitrage.tests import helpers
+from vitrage.tests.integration.chaos import HEADERS
+from vitrage.tests.integration.chaos import TOPOLOGY_BODY
 from vitrage.tests.integration import persistor_procs
 from vitrage.tests.integration import services
 
@@ -61,11 +62,6 @@ RABBIT = os.environ.get('VITRAGE_TEST_TRANSPORT_URL',
                         services.DEFAULT_TRANSPORT_URL)
 MYSQL = os.environ.get('VITRAGE_TEST_DB_URL', services.DEFAULT_DB_URL)
 HOST = 'bench-failover'
-TOPOLOGY_BODY = json.dumps({'graph_type': 'graph', 'all_tenants': True,
-                            'depth': None, 'root': None,
-                            'query': None}).encode()
-HEADERS = {'X-User-Id': 'u', 'X-Project-Id': 'p', 'X-Roles': 'admin',
-           'Content-Type': 'application/json'}
 _SESSION = requests.Session()
 _SESSION.trust_env = False     # no proxy for 127.0.0.1
 _LOG_TIME = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ')

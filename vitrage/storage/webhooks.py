@@ -8,10 +8,8 @@ client sent (a dict literal each, or ``""``) and returned verbatim.
 Ids are time-ordered UUIDs (version 7 layout), so rows sort in creation
 order by ``(created_at, id)`` even where the database keeps whole seconds.
 """
-import ast
 import dataclasses
 import datetime
-import json
 import os
 import re
 import threading
@@ -23,6 +21,7 @@ import uuid
 import sqlalchemy as sa
 
 from vitrage.common import exceptions
+from vitrage.common import literals
 from vitrage.storage import connection as db_connection
 from vitrage.storage import models
 
@@ -115,14 +114,10 @@ def parse_dict_literal(text: str | None, name: str) -> dict | None:
     if text is None or not text.strip():
         return None
     try:
-        value = json.loads(text)
+        value = literals.json_or_literal(text)
     except ValueError:
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError,
-                RecursionError):
-            raise InvalidWebhook('%s is not a dict literal: %r'
-                                 % (name, text))
+        raise InvalidWebhook('%s is not a dict literal: %r'
+                             % (name, text)) from None
     if not isinstance(value, dict):
         raise InvalidWebhook('%s is not a dict literal: %r' % (name, text))
     for key, item in value.items():

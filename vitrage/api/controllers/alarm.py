@@ -7,9 +7,7 @@ reads the live graph. Without alarm history (``[persistency]
 enable_persistency = false``) lists and counts are made of the live
 graph's alarms, and the history is not available (404).
 """
-import ast
 import datetime
-import json
 from typing import Any
 
 import flask
@@ -18,6 +16,7 @@ from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
+from vitrage.common import literals
 from vitrage.common import timeutils
 from vitrage.storage import alarms
 
@@ -44,12 +43,9 @@ def _list_value(text: str) -> Any:
     if not stripped.startswith('['):
         return text
     try:
-        value = json.loads(stripped)
+        value = literals.json_or_literal(stripped)
     except ValueError:
-        try:
-            value = ast.literal_eval(stripped)
-        except (ValueError, SyntaxError):
-            return text
+        return text
     return value if isinstance(value, list) else text
 
 
