@@ -18,6 +18,7 @@ fences what it still sends; so a false alarm costs a failover, never two
 writers.
 """
 import logging
+from typing import Any
 
 from amqp import exceptions as amqp_exc
 import kombu
@@ -117,11 +118,7 @@ class BrokerLock:
     def release(self) -> None:
         """Close the holding connection (a clean stop)."""
         connection, self._holding = self._holding, None
-        if connection is not None:
-            try:
-                connection.release()
-            except (OSError, amqp_exc.AMQPError):
-                pass
+        _close_quietly(connection)
 
     # -- standbys -------------------------------------------------------
     def probe(self) -> str:
@@ -161,13 +158,18 @@ class BrokerLock:
 
     def _reset(self) -> None:
         connection, self._probing = self._probing, None
-        if connection is not None:
-            try:
-                connection.release()
-            except (OSError, amqp_exc.AMQPError):
-                pass
+        _close_quietly(connection)
 
     def close(self) -> None:
         """Close every connection."""
         self.release()
         self._reset()
+
+
+def _close_quietly(connection: Any) -> None:
+    """Release a kombu connection that may be broken already."""
+    if connection is not None:
+        try:
+            connection.release()
+        except (OSError, amqp_exc.AMQPError):
+            pass
