@@ -27,9 +27,10 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
+
+import child  # bench/child.py, beside this script
 
 TEMPLATES = 50
 GENERATED = """
@@ -180,21 +181,16 @@ def main() -> None:
     if args.child:
         print(json.dumps(run(args.child, args.hosts, args.noise)))
         return
-    import subprocess
     print('%8s %8s %6s %9s %12s %10s %10s %10s %10s %12s' % (
         'target', 'vertices', 'scen.', 'first(s)', 'actions/host',
         'down p50', 'down p99', 'up p50', 'up p99', 'non-match/s'))
     for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, '--child',
-                              str(size), '--hosts', str(args.hosts),
-                              '--noise', str(args.noise)],
-                             capture_output=True, text=True)
-        lines = [line for line in out.stdout.splitlines()
-                 if line.startswith('{')]
-        if out.returncode or not lines:
-            print('size %d failed:\n%s' % (size, out.stderr[-3000:]))
+        try:
+            r = child.run(__file__, '--child', str(size), '--hosts',
+                          str(args.hosts), '--noise', str(args.noise))
+        except child.ChildFailed as exc:
+            print('size %d failed:\n%s' % (size, exc))
             continue
-        r = json.loads(lines[-1])
         print('{size:>8} {vertices:>8} {scenarios:>6} '
               '{first_evaluation_s:>9} {actions_per_host_down:>12} '
               '{down_p50_ms:>8}ms {down_p99_ms:>8}ms {up_p50_ms:>8}ms '

@@ -29,6 +29,8 @@ import uuid
 
 import psutil
 
+import child  # bench/child.py, beside this script
+
 DEFAULT_SIZES = (1000, 10000, 100000)
 RABBIT = os.environ.get('VITRAGE_TEST_TRANSPORT_URL',
                         'rabbit://guest:guest@127.0.0.1:5672/')
@@ -198,16 +200,14 @@ def main() -> None:
         os.cpu_count(), psutil.virtual_memory().total / 2 ** 30,
         sys.version.split()[0]))
     for size in args.sizes:
-        cmd = [sys.executable, __file__, '--child', str(size)]
+        argv = ['--child', str(size)]
         if args.in_process:
-            cmd.append('--in-process')
-        out = subprocess.run(cmd, capture_output=True, text=True)
-        lines = [line for line in out.stdout.splitlines()
-                 if line.startswith('{')]
-        if out.returncode != 0 or not lines:
-            print('size %d failed:\n%s' % (size, out.stderr[-3000:]))
+            argv.append('--in-process')
+        try:
+            r = child.run(__file__, *argv)
+        except child.ChildFailed as exc:
+            print('size %d failed:\n%s' % (size, exc))
             continue
-        r = json.loads(lines[-1])
         print('{target:>8} target: {vertices} vertices, {edges} edges, '
               '{seconds_to_complete_graph} s to complete graph, '
               '{end_to_end_events_per_s} events/s end to end, '

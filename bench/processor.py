@@ -12,8 +12,9 @@ the whole path.
 import argparse
 import json
 import os
-import sys
 import time
+
+import child  # bench/child.py, beside this script
 
 
 def run(size: int) -> dict:
@@ -56,16 +57,12 @@ def main() -> None:
     if args.child:
         print(json.dumps(run(args.child)))
         return
-    import subprocess
     for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, '--child',
-                              str(size)], capture_output=True, text=True)
-        lines = [line for line in out.stdout.splitlines()
-                 if line.startswith('{')]
-        if out.returncode or not lines:
-            print('size %d failed:\n%s' % (size, out.stderr[-3000:]))
+        try:
+            r = child.run(__file__, '--child', str(size))
+        except child.ChildFailed as exc:
+            print('size %d failed:\n%s' % (size, exc))
             continue
-        r = json.loads(lines[-1])
         print('{size:>8} target: {events} events, {vertices} vertices, '
               '{events_per_s} events/s through the processor alone'.format(
                   **r), flush=True)

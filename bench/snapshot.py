@@ -27,7 +27,6 @@ import gc
 import json
 import os
 import pickle
-import subprocess
 import sys
 import threading
 import time
@@ -37,6 +36,8 @@ import zlib
 import psutil
 
 from vitrage.tests.integration import services
+
+import child  # bench/child.py, beside this script
 
 DEFAULT_SIZES = (10000, 100000)
 
@@ -153,7 +154,7 @@ def read_side(db_url: str, snapshot_id: str) -> dict:
     return r
 
 
-def child(args) -> None:
+def child_side(args) -> None:
     if args.child == 'write':
         print(json.dumps(write_side(args.size, args.db_url, args.compare)))
     else:
@@ -161,13 +162,7 @@ def child(args) -> None:
 
 
 def run_child(*argv: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, *argv],
-                         capture_output=True, text=True)
-    lines = [line for line in out.stdout.splitlines()
-             if line.startswith('{')]
-    if out.returncode != 0 or not lines:
-        raise RuntimeError(out.stderr[-3000:])
-    return json.loads(lines[-1])
+    return child.run(__file__, *argv)
 
 
 def report(r: dict, compare: bool) -> None:
@@ -216,7 +211,7 @@ def main() -> None:
     parser.add_argument('--snapshot-id', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args)
+        child_side(args)
         return
     print('machine: %d cores, %.1f GiB, python %s' % (
         os.cpu_count(), psutil.virtual_memory().total / 2 ** 30,
