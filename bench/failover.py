@@ -6,13 +6,21 @@ RabbitMQ (durable queues) and MariaDB, with the ``simulated``
 datasource sized to the wanted number of vertices. For each size:
 
 * ``cold``: persistency on, an active graph A and a standby graph B.
-  Once the API answers and a snapshot is stored, B starts; two seconds
-  later A's whole process group gets SIGKILL. B waits for the lease to
-  expire, takes the next term, passes the barrier, loads the latest
-  snapshot and replays the logged events.
+  Once the API answers and a snapshot is stored, ``--replay`` doctor
+  events are posted through the API (logged after the snapshot: a tail
+  to replay), B starts, and two seconds later A's whole process group
+  gets SIGKILL. B sees A's broker lock vanish (or waits for the lease),
+  takes the next term, loads the latest snapshot and replays the logged
+  events.
 * ``hot``: as ``cold`` with ``[persistency] standby_mode = hot``: B
   loads the snapshot and follows the log while it waits, so taking over
-  costs the barrier and the tail.
+  costs the tail.
+* ``lone``: persistency on, one graph and no standby, with the default
+  lease (10 s): after the snapshot and the posted events, the graph's
+  process group gets SIGKILL and a new ``vitrage-graph`` process starts
+  at once, as systemd's ``Restart=always`` does. It sees that the holder
+  of the term was a process of its host that is gone, takes over without
+  waiting out the lease, loads the snapshot and replays the tail.
 * ``off``: persistency off, one graph and no persistor. The graph gets
   SIGKILL and a new graph process starts, which asks the collector for
   a full get_all.
@@ -57,7 +65,9 @@ from vitrage.tests.integration import persistor_procs
 from vitrage.tests.integration import services
 
 DEFAULT_SIZES = (10000, 100000)
-MODES = ('cold', 'hot', 'off')
+MODES = ('cold', 'hot', 'lone', 'off')
+#: [entity_graph] lease_time of the ``lone`` mode: the default.
+DEFAULT_LEASE = 10.0
 RABBIT = os.environ.get('VITRAGE_TEST_TRANSPORT_URL',
                         services.DEFAULT_TRANSPORT_URL)
 MYSQL = os.environ.get('VITRAGE_TEST_DB_URL', services.DEFAULT_DB_URL)
@@ -65,7 +75,7 @@ HOST = 'bench-failover'
 _SESSION = requests.Session()
 _SESSION.trust_env = False     # no proxy for 127.0.0.1
 _LOG_TIME = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ')
-_REPLAYED = re.compile(r'restored snapshot from .* and replayed (\d+) '
+_REPLAYED = re.compile(r'restored from .* and replayed (\d+) '
                        r'events \((?:hot standby|cold)\): (\d+) vertices')
 
 
@@ -154,7 +164,8 @@ def write_config(directory: pathlib.Path, prefix: str, db_url: str,
         'oslo_messaging_rabbit': {'amqp_durable_queues': 'true'},
         'api': {'host': '127.0.0.1', 'port': port, 'auth_mode': 'noauth',
                 'graph_rpc_timeout': 10},
-        'datasources': {'types': 'simulated', 'snapshots_interval': 3600,
+        'datasources': {'types': 'simulated,doctor',
+                        'snapshots_interval': 3600,
                         'rpc_timeout': 600,
                         'notification_topics': prefix + '_notifications'},
         'simulated': {'zones': sizes.zones,
@@ -268,9 +279,31 @@ def wait_complete(url: str, nodes: int, deployment: deploy.Deployment,
         time.sleep(0.1)
 
 
-def run_cold(work: pathlib.Path, deployment: deploy.Deployment,
-             config: pathlib.Path, url: str, db_url: str,
-             lease: float, timeout: float) -> dict:
+def post_events(url: str, count: int, db_url: str,
+                deployment: deploy.Deployment, timeout: float) -> int:
+    """Post ``count`` doctor events through the API and wait until the
+    graph has logged them: the tail a restore replays.
+
+    :returns: how many events are logged now.
+    """
+    before = query(db_url, 'SELECT COUNT(*) FROM events')[0][0]
+    for n in range(count):
+        status = 'down' if n % 2 == 0 else 'up'
+        response = _SESSION.post(url + '/v1/event/', json={
+            'type': 'compute.host.down',
+            'details': {'hostname': 'bench-host-%d' % (n // 2 % 50),
+                        'status': status}},
+            headers=HEADERS, timeout=30)
+        response.raise_for_status()
+    return deploy.wait_until(
+        lambda: (lambda n: n if n >= before + count else None)(
+            query(db_url, 'SELECT COUNT(*) FROM events')[0][0]),
+        timeout, '%d posted events logged' % count, deployment=deployment)
+
+
+def run_persistent(work: pathlib.Path, deployment: deploy.Deployment,
+                   config: pathlib.Path, url: str, db_url: str,
+                   timeout: float, replay: int, lone: bool) -> dict:
     deployment.start('collector', 'vitrage-collector', config)
     deployment.start('persistor', 'vitrage-persistor', config)
     graphs = [deployment.start('graph-a', 'vitrage-graph', config)]
@@ -279,31 +312,36 @@ def run_cold(work: pathlib.Path, deployment: deploy.Deployment,
     deploy.wait_until(
         lambda: query(db_url, 'SELECT COUNT(*) FROM graph_snapshots')[0][0],
         timeout, 'a graph snapshot', deployment=deployment)
+    post_events(url, replay, db_url, deployment, timeout)
     began = time.monotonic()
     nodes = topology_nodes(url)
     before_call = time.monotonic() - began
     if not nodes:
         raise RuntimeError('no topology before the kill')
-    graphs.append(deployment.start('graph-b', 'vitrage-graph', config))
-    deploy.wait_until(lambda: ' standby: term ' in graphs[1].log(), 60,
-                      'graph B to wait as a standby', deployment=deployment)
-    time.sleep(2)
+    if not lone:
+        graphs.append(deployment.start('graph-b', 'vitrage-graph', config))
+        deploy.wait_until(lambda: ' standby: term ' in graphs[1].log(), 60,
+                          'graph B to wait as a standby',
+                          deployment=deployment)
+        time.sleep(2)
     term, holder = query(db_url, 'SELECT term, holder FROM graph_term')[0]
     active = owner(graphs, holder)
-    standby = graphs[1] if active is graphs[0] else graphs[0]
     events_before = query(db_url, 'SELECT COUNT(*) FROM events')[0][0]
     killed_wall = time.time()
     killed_at = time.monotonic()
     active.kill_group()
     deployment.processes.remove(active)
+    if lone:
+        # systemd's Restart=always: a new process at once.
+        standby = deployment.start('graph-b', 'vitrage-graph', config)
+    else:
+        standby = graphs[1] if active is graphs[0] else graphs[0]
     figures = wait_complete(url, nodes, deployment, killed_at, timeout)
     text = standby.log()
     replayed = _REPLAYED.search(text)
-    marks = log_times(text, 'is active in term', 'restored snapshot',
+    marks = log_times(text, 'is active in term', 'restored from',
                       'evaluator enabled', 'graph ready')
     new_term = query(db_url, 'SELECT term FROM graph_term')[0][0]
-    barrier = query(db_url, 'SELECT written_at FROM barriers WHERE '
-                    'term = %d' % new_term)
     figures.update(
         nodes=nodes, before_call=before_call,
         replayed=int(replayed.group(1)) if replayed else None,
@@ -311,11 +349,9 @@ def run_cold(work: pathlib.Path, deployment: deploy.Deployment,
         snapshots=query(db_url, 'SELECT COUNT(DISTINCT snapshot_id) FROM '
                         'graph_snapshots')[0][0],
         marks={k: v - killed_wall for k, v in marks.items()},
-        barrier=[(b[0].replace(tzinfo=datetime.timezone.utc).timestamp() -
-                  killed_wall) for b in barrier],
         costs=restore_costs(db_url), owner=active.name,
         restore_line=replayed.group(0) if replayed else
-        'NO restored snapshot line; tail:\n' + text[-2000:])
+        'NO restored line; tail:\n' + text[-2000:])
     return figures
 
 
@@ -343,7 +379,7 @@ def run_off(work: pathlib.Path, deployment: deploy.Deployment,
 
 
 def run(size: int, mode: str, lease: float, timeout: float,
-        keep: bool, templates: bool = False) -> dict:
+        keep: bool, templates: bool = False, replay: int = 1000) -> dict:
     """One (size, mode) measure, cleaned up whatever happens."""
     prefix = helpers.unique_name('vitrage_bench_fo')
     work = pathlib.Path(tempfile.mkdtemp(prefix='vitrage-failover-'))
@@ -354,13 +390,14 @@ def run(size: int, mode: str, lease: float, timeout: float,
     ok = False
     try:
         config = write_config(work, prefix, db_url, port, size,
-                              mode != 'off', lease,
+                              mode != 'off',
+                              DEFAULT_LEASE if mode == 'lone' else lease,
                               'hot' if mode == 'hot' else 'cold',
                               templates)
         persistor_procs.dbsync(str(config))
         if mode != 'off':
-            figures = run_cold(work, deployment, config, url, db_url,
-                               lease, timeout)
+            figures = run_persistent(work, deployment, config, url, db_url,
+                                     timeout, replay, mode == 'lone')
         else:
             figures = run_off(work, deployment, config, url, timeout)
         ok = True
@@ -381,24 +418,26 @@ def report(size: int, mode: str, lease: float, r: dict) -> None:
                       for k, v in sorted(r['marks'].items(),
                                          key=lambda kv: kv[1]))
     if mode != 'off':
-        print('%7d vertices target, %s standby: complete topology '
+        what = ('a lone graph restarted at once' if mode == 'lone'
+                else '%s standby' % mode)
+        print('%7d vertices target, %s: complete topology '
               'answered %.2f s after kill -9, parsed by the client at '
-              '%.2f s (lease %.1f s, the broker lock '
-              'usually ends the wait first); '
+              '%.2f s (lease %.1f s: not waited out with the broker lock '
+              'or a dead local holder); '
               '%d nodes; replayed %s events (%d logged before the kill, '
               'term %d -> %d, %d snapshot(s), killed %s)' % (
-                  size, mode, r['answered'], r['complete'], lease,
+                  size, what, r['answered'], r['complete'],
+                  DEFAULT_LEASE if mode == 'lone' else lease,
                   r['nodes'], r['replayed'], r['events_logged'],
                   r['term'][0], r['term'][1], r['snapshots'], r['owner']),
               flush=True)
         costs = r['costs']
-        print('        new graph log: %s; barrier written at %s (DATETIME, '
-              'whole seconds); /v1/status/ 200 at %.2f s; last topology '
-              'call %.2f s (%.2f s before the kill); snapshot %d bytes: '
-              'read %.2f s, load %.2f s (timed here)' % (
-                  marks, ', '.join('%+.2f s' % b for b in r['barrier']),
-                  r['status'], r['call'], r['before_call'], costs['bytes'],
-                  costs['read'], costs['load']), flush=True)
+        print('        new graph log: %s; /v1/status/ 200 at %.2f s; last '
+              'topology call %.2f s (%.2f s before the kill); snapshot %d '
+              'bytes: read %.2f s, load %.2f s (timed here)' % (
+                  marks, r['status'], r['call'], r['before_call'],
+                  costs['bytes'], costs['read'], costs['load']),
+              flush=True)
         print('        %s' % r['restore_line'], flush=True)
     else:
         print('%7d vertices target, persistency off: complete topology '
@@ -424,6 +463,9 @@ def main() -> None:
                         help='seconds allowed for each wait')
     parser.add_argument('--keep', action='store_true',
                         help='keep the logs directory')
+    parser.add_argument('--replay', type=int, default=1000,
+                        help='doctor events posted after the snapshot and '
+                        'before the kill (the tail a restore replays)')
     parser.add_argument('--templates', action='store_true',
                         help='put the sample templates of '
                         'etc/vitrage/templates in force')
@@ -435,7 +477,7 @@ def main() -> None:
         for mode in args.modes:
             try:
                 figures = run(size, mode, args.lease, args.timeout,
-                              args.keep, args.templates)
+                              args.keep, args.templates, args.replay)
             except Exception as exc:  # report it, go on with the rest
                 print('%7d vertices target, %s: failed: %s' % (
                     size, mode, str(exc)[-4000:]), flush=True)

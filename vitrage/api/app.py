@@ -13,7 +13,9 @@ Readiness (``[api] check_graph_ready``): graph-backed routes let the
 graph answer 503 itself (the RPC context asks it to), so they cost no
 extra round trip; any other ``/v1`` route asks ``get_status`` first, and
 the answer is cached for :data:`READY_TTL` seconds (every successful
-graph answer refreshes it).
+graph answer refreshes it). Routes that never need the graph (``POST
+/v1/event``, which only publishes on the bus: intake never waits for a
+graph) are marked ``graph_free`` and skip it.
 """
 from collections.abc import Callable
 import threading
@@ -142,7 +144,8 @@ def build_app(conf: cfg.ConfigOpts, graph_client: Any) -> flask.Flask:
         if flask.request.blueprint not in v1_names:
             return
         view = app.view_functions.get(flask.request.endpoint)
-        if view is None or getattr(view, 'graph_backed', False):
+        if view is None or getattr(view, 'graph_backed', False) or \
+                getattr(view, 'graph_free', False):
             return
         state.gate.check()
 

@@ -2,6 +2,7 @@
 import cotyledon
 
 from vitrage.cmd import console_script
+from vitrage.graph.leadership import StallWatchdog
 from vitrage.graph.service import GraphWorker
 from vitrage import service
 from vitrage.storage import services
@@ -11,6 +12,9 @@ from vitrage.storage import services
 def main() -> None:
     conf = service.prepare_service()
     manager = cotyledon.ServiceManager()
-    manager.add(GraphWorker, workers=1, args=(conf,))
+    # Made before the fork: the master watches its worker through it.
+    watchdog = StallWatchdog(conf.entity_graph.stall_timeout)
+    manager.add(GraphWorker, workers=1, args=(conf, watchdog))
+    watchdog.watch()
     services.register_workers(manager, conf)
     manager.run()

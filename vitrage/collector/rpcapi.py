@@ -16,6 +16,7 @@ from oslo_log import log
 import oslo_messaging as messaging
 
 from vitrage.collector.manager import CollectorManager
+from vitrage.common.bus import ConfirmedSender
 from vitrage.common.constants import DatasourceAction
 from vitrage.common import exceptions
 
@@ -112,10 +113,15 @@ class CollectorEndpoint:
     target = messaging.Target(version=API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, manager: CollectorManager,
-                 notifier: messaging.Notifier) -> None:
+                 sender: ConfirmedSender) -> None:
+        """
+        :param sender: sends the batches to the graph; a failed send
+            makes that datasource fail in the reply (the graph then
+            deletes nothing and tries again).
+        """
         self.conf = conf
         self.manager = manager
-        self.notifier = notifier
+        self.sender = sender
         self.batch_size = conf.collector.batch_size
 
     def ping(self, ctx: dict) -> dict:
@@ -195,6 +201,6 @@ class CollectorEndpoint:
 
     def _publish(self, request_id: str, name: str, index: int,
                  events: list[dict]) -> None:
-        self.notifier.info({}, EVENTS_TYPE, {
+        self.sender.send(EVENTS_TYPE, {
             'request_id': request_id, 'datasource': name, 'index': index,
             'events': events})

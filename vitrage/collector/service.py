@@ -2,9 +2,17 @@
 
 Collectors are active-active: every collector serves the same RPC topic
 (and its own server name, so a caller can come back to the collector
-whose baseline it shares), and push listeners of all collectors share one
-pool per topic, so a pushed notification is taken by one of them and
-waits in the broker while none runs.
+whose baseline it shares), and the push listeners of all collectors
+consume the same queue per notification topic (``<topic>.info``, the
+queue a publisher such as ``POST /v1/event`` declares when it sends), so
+a pushed notification is taken by one of them and waits in the broker
+while none runs. No other queue is declared for them: none fills up
+unread.
+
+A pushed notification is acknowledged only once the entity events made
+of it were sent to the graph with a confirmed send
+(:class:`vitrage.common.bus.ConfirmedSender`); a send that fails gives
+the notification back to the broker.
 """
 import socket
 import threading
@@ -17,6 +25,7 @@ import oslo_messaging as messaging
 
 from vitrage.collector.manager import CollectorManager
 from vitrage.collector import rpcapi
+from vitrage.common.bus import ConfirmedSender
 from vitrage.common.constants import DatasourceAction
 from vitrage.common.constants import Envelope
 from vitrage.common import exceptions
@@ -25,24 +34,11 @@ from vitrage.common import timeutils
 LOG = log.getLogger(__name__)
 
 
-def graph_events_notifier(conf: cfg.ConfigOpts,
-                          transport: messaging.Transport
-                          ) -> messaging.Notifier:
-    """The notifier that sends entity events to vitrage-graph."""
-    return messaging.Notifier(
-        transport, publisher_id=rpcapi.PUBLISHER, driver='messagingv2',
-        topics=[conf.entity_graph.events_topic])
-
-
-def push_pool(conf: cfg.ConfigOpts) -> str:
-    """The queue the push listeners of all collectors share.
-
-    oslo.messaging names a pool's queue after the pool alone, so the name
-    carries the notification topics: two deployments on one broker (each
-    with its own topics) never take each other's notifications.
-    """
-    return '%s.collectors' % '+'.join(
-        sorted(conf.datasources.notification_topics))
+def graph_events_sender(conf: cfg.ConfigOpts,
+                        transport: messaging.Transport) -> ConfirmedSender:
+    """What sends entity events to vitrage-graph, raising on failure."""
+    return ConfirmedSender(conf, [conf.entity_graph.events_topic],
+                           transport, publisher_id=rpcapi.PUBLISHER)
 
 
 class PushEndpoint:
@@ -51,10 +47,10 @@ class PushEndpoint:
     """
 
     def __init__(self, manager: CollectorManager,
-                 notifier: messaging.Notifier) -> None:
+                 sender: ConfirmedSender) -> None:
         self.by_type = manager.push_drivers()
-        self.notifier = notifier
-        self.stats = {'forwarded': 0, 'malformed': 0}
+        self.sender = sender
+        self.stats = {'forwarded': 0, 'malformed': 0, 'requeued': 0}
 
     def info(self, ctxt: dict, publisher_id: str, event_type: str,
              payload: dict, metadata: dict):
@@ -62,6 +58,8 @@ class PushEndpoint:
 
         :param event_type: looked up exactly in each push driver's list.
         :param payload: the notification payload.
+        :returns: ``HANDLED`` once the entity events were sent (or there
+            were none); ``REQUEUE`` when the send failed.
         :raises: nothing; a payload a driver cannot read is logged,
             counted and dropped.
         """
@@ -83,9 +81,16 @@ class PushEndpoint:
             events.extend(runner.stamp(iter(produced),
                                        DatasourceAction.UPDATE, sample_date))
         if events:
-            self.notifier.info({}, rpcapi.EVENTS_TYPE, {
-                'request_id': None, 'datasource': None, 'index': 0,
-                'events': events})
+            try:
+                self.sender.send(rpcapi.EVENTS_TYPE, {
+                    'request_id': None, 'datasource': None, 'index': 0,
+                    'events': events})
+            except messaging.MessagingException as exc:
+                self.stats['requeued'] += 1
+                LOG.warning('could not send the events of a %s notification '
+                            'to the graph (%s); it goes back to the broker',
+                            event_type, exc)
+                return messaging.NotificationResult.REQUEUE
             self.stats['forwarded'] += len(events)
         return messaging.NotificationResult.HANDLED
 
@@ -121,21 +126,21 @@ class Collector:
         self.manager = CollectorManager(conf, self.collector_id)
         transport = messaging.get_rpc_transport(conf)
         ntransport = messaging.get_notification_transport(conf)
-        notifier = graph_events_notifier(conf, ntransport)
-        endpoint = rpcapi.CollectorEndpoint(conf, self.manager, notifier)
+        sender = graph_events_sender(conf, ntransport)
+        endpoint = rpcapi.CollectorEndpoint(conf, self.manager, sender)
         self.rpc_server = messaging.get_rpc_server(
             transport, messaging.Target(topic=conf.collector.topic,
                                         server=self.collector_id),
             [endpoint], executor='threading')
         self.rpc_server.start()
-        push = PushEndpoint(self.manager, notifier)
+        push = PushEndpoint(self.manager, sender)
         if push.by_type:
             targets = [messaging.Target(
                 topic=topic, exchange=conf.datasources.notification_exchange)
                 for topic in conf.datasources.notification_topics]
             self.push_listener = messaging.get_notification_listener(
                 ntransport, targets, [push], executor='threading',
-                pool=push_pool(conf))
+                allow_requeue=True)
             self.push_listener.start()
         LOG.info('collector %s serving %s', self.collector_id,
                  ', '.join(sorted(self.manager.runners)))

@@ -21,6 +21,13 @@ OPTS = [
     cfg.FloatOpt('heartbeat_interval', default=3.0, min=0.1,
                  help='Seconds between two heartbeats of the active '
                       'vitrage-graph; keep it well below lease_time.'),
+    cfg.FloatOpt('stall_timeout', default=10.0, min=0.5,
+                 help='Seconds the active vitrage-graph may spend inside '
+                      'one piece of work (a batch of events, a template '
+                      'change) before it considers itself stalled: it '
+                      'stops renewing its lease and drops its broker lock, '
+                      'so that a standby takes over at once. A stall that '
+                      'stops the whole process is ended by lease_time.'),
     cfg.BoolOpt('broker_lock', default=True,
                 help='With RabbitMQ, the active vitrage-graph also holds an '
                      'exclusive queue "<topic>.active_graph", which the '

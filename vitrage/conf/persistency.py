@@ -40,8 +40,10 @@ OPTS = [
                     'before that; when events trickle in it is how late '
                     'an alarm reaches the alarm history and "alarm list".'),
     cfg.IntOpt('snapshot_interval', default=600, min=1,
-               help='Seconds between two graph snapshots; a snapshot older '
-                    'than this is not used for recovery.'),
+               help='Seconds between two graph snapshots (besides the '
+                    'snapshot after each get_all). Recovery uses the latest '
+                    'snapshot however old it is, and replays the events '
+                    'logged after it.'),
     cfg.IntOpt('snapshot_events', default=100000, min=1,
                help='Handled events after which vitrage-graph takes a '
                     'snapshot even before snapshot_interval / 2 has '
@@ -54,10 +56,20 @@ OPTS = [
                                 'over costs only the tail')],
                help='How a standby vitrage-graph waits.'),
     cfg.IntOpt('barrier_timeout', default=60, min=1,
-               help='Seconds a graph that becomes active waits for the '
-                    'persistor to confirm that every event of earlier '
-                    'terms is written, before it restores from a snapshot '
-                    '(otherwise it starts fresh with get_all).'),
+               deprecated_for_removal=True,
+               deprecated_reason='A graph that becomes active no longer '
+                                 'waits for the persistor: taking the term '
+                                 'seals the previous one, and the inputs '
+                                 'of what was not written yet come back '
+                                 'from the broker.',
+               help='Unused.'),
+    cfg.FloatOpt('handoff_timeout', default=60.0, min=1.0,
+                 help='Seconds vitrage-graph waits for the persistor to '
+                      'write the events it handled for one input message '
+                      'before it gives the message back to the broker '
+                      '(the persistor or the database is down). A message '
+                      'is acknowledged only once its handled events are '
+                      'written.'),
     cfg.IntOpt('snapshots_to_keep', default=3, min=1,
                help='Graph snapshots kept by the purge; events older than '
                     'the oldest kept snapshot are deleted.'),

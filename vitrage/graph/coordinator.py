@@ -8,6 +8,7 @@ import collections
 from collections.abc import Callable
 import dataclasses
 import threading
+import time
 from typing import Any
 
 from oslo_log import log
@@ -48,6 +49,8 @@ class EventCoordinator:
         self._progress_cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        #: time.monotonic() when the current work began; None when idle.
+        self._busy_since: float | None = None
 
     def start(self) -> None:
         self._stopping = False
@@ -84,6 +87,14 @@ class EventCoordinator:
             raise work.error
         return work.events
 
+    def busy_for(self) -> float:
+        """Seconds the processing thread has been inside its current
+        piece of work; 0 when it is idle (the stall watchdog of
+        :mod:`vitrage.graph.leadership`).
+        """
+        since = self._busy_since
+        return 0.0 if since is None else time.monotonic() - since
+
     def backlog(self) -> int:
         with self._cond:
             return len(self._high) + len(self._low)
@@ -118,6 +129,7 @@ class EventCoordinator:
             work = self._take()
             if work is None:
                 return
+            self._busy_since = time.monotonic()
             try:
                 with self._lock:
                     if work.call is not None:
@@ -129,6 +141,7 @@ class EventCoordinator:
                 LOG.exception('graph work failed')
                 work.error = exc
             finally:
+                self._busy_since = None
                 if work.request_id is not None:
                     with self._progress_cond:
                         self._progress[work.request_id] += 1

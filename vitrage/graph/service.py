@@ -1,20 +1,28 @@
 """vitrage-graph: the entity graph, its processor and its timers.
 
-Lifecycle (style.md item 7): :meth:`GraphService.prepare` builds the
-graph (later issues restore it from a snapshot and replay the log),
-:meth:`GraphService.start` starts the events listener, the coordinator,
-the RPC server for the API and the periodic tasks, and
+This module is the composition root and the lifecycle of the graph
+service; each role lives in a module of its own:
+
+* :mod:`vitrage.graph.leadership`: the term, lease, broker lock and
+  stall watchdog (one active graph);
+* :mod:`vitrage.graph.recovery`: snapshots, replay of the log, the hot
+  standby;
+* :mod:`vitrage.graph.polling`: get_all / get_changes to the collectors;
+* :mod:`vitrage.graph.handoff`: positions, the hand-off to the persistor
+  and the wait until it is written;
+* :mod:`vitrage.graph.templates`: the templates in force.
+
+Here: the events endpoint (intake from the bus), applying events and
+evaluating scenarios on the processing thread, and the lifecycle
+(style.md item 7): :meth:`GraphService.start` waits as a standby until
+the graph holds a term, restores, and starts the events listener, the
+coordinator, the RPC server for the API and the periodic tasks;
 :meth:`GraphService.terminate` stops them. The parts are made by small
 ``construct_*`` methods that tests and the all-in-one can override.
 """
 from collections.abc import Callable
-import ctypes
-import ctypes.util
-import gc
-import os
 import threading
 import time
-import uuid
 
 import cotyledon
 from futurist import periodics
@@ -36,10 +44,15 @@ from vitrage.evaluator.transformer import EvaluatorTransformer
 from vitrage.graph.coordinator import EventCoordinator
 from vitrage.graph.coordinator import Work
 from vitrage.graph.driver import EntityGraph
+from vitrage.graph import handoff as handoff_mod
 from vitrage.graph.handoff import Handoff
 from vitrage.graph.handoff import HistoryRecorder
-from vitrage.graph import liveness
+from vitrage.graph import leadership as leadership_mod
+from vitrage.graph import polling as polling_mod
 from vitrage.graph.processor import Processor
+from vitrage.graph import recovery as recovery_mod
+from vitrage.graph.recovery import freeze_graph_memory
+from vitrage.graph.recovery import tune_gc
 from vitrage.graph import rpcapi as graph_rpcapi
 from vitrage.graph.states import StateNormalizer
 from vitrage.graph.templates import Plan
@@ -47,42 +60,25 @@ from vitrage.graph.templates import TemplateSync
 
 LOG = log.getLogger(__name__)
 
-#: Young-generation threshold of the cyclic garbage collector. The
-#: default (700) makes collections run every few events while a large
-#: graph loads, which halves the processor's rate at 100k vertices.
-GC_THRESHOLD = (50000, 20, 100)
-
-
-def tune_gc() -> None:
-    """Collect less often: the graph is millions of long-lived dicts."""
-    gc.set_threshold(*GC_THRESHOLD)
-
-
-def freeze_graph_memory() -> None:
-    """Move what exists now (the loaded graph) out of the collector's
-    sight, so later collections do not traverse it again and again, and
-    give the C heap's free pages (decoded messages) back to the system.
-    """
-    gc.collect()
-    gc.freeze()
-    _malloc_trim()
-
-
-def _malloc_trim() -> None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass    # not glibc: nothing to give back this way
-
 
 class NotHandedOff(messaging.MessagingException):
     """A batch was applied by a graph that can no longer log it."""
 
 
+#: Seconds a stopping graph gives the hand-offs in flight to be written.
+STOP_GRACE = 5.0
+#: Seconds a graph that no longer holds its term waits before it gives a
+#: message back (so it does not spin on it until its listener stops).
+REQUEUE_PAUSE = 0.2
+
+
 class EventsEndpoint:
     """Takes the entity-event batches collectors send and acknowledges a
-    message only once its events have been applied.
+    message only once its handled events are written (HA contract,
+    promise 2): applied, handed off with a confirmed send, and seen in
+    the events table (:class:`vitrage.graph.handoff.Durability`).
+    Anything short of that gives the message back to the broker, which
+    hands it to this graph again or to its successor.
     """
 
     def __init__(self, service: 'GraphService') -> None:
@@ -94,7 +90,9 @@ class EventsEndpoint:
 
         :param payload: ``{"request_id", "datasource", "index",
             "events": [...]}``.
-        :raises: nothing; a malformed message is logged and dropped.
+        :returns: ``HANDLED`` once written (or for a malformed message,
+            which is logged and dropped), else ``REQUEUE``.
+        :raises: nothing.
         """
         if event_type != collector_rpcapi.EVENTS_TYPE or \
                 not isinstance(payload, dict) or \
@@ -102,21 +100,32 @@ class EventsEndpoint:
             LOG.error('dropping a malformed message on the events topic '
                       '(event type %r)', event_type)
             return messaging.NotificationResult.HANDLED
+        service = self.service
+        if not service.accepting():
+            return self._give_back()
         work = Work(events=payload['events'],
                     request_id=payload.get('request_id'))
-        self.service.coordinator.submit(work)
+        service.coordinator.submit(work)
         work.done.wait()
         if work.error is not None:
-            return messaging.NotificationResult.REQUEUE
+            return self._give_back()
         try:
-            self.service.hand_off(work.result)
-        except messaging.MessagingException:
+            seqs = service.hand_off(work.result)
+        except messaging.MessagingException as exc:
             # Not handed to the persistor: not acknowledged either; the
             # message comes back and is handled again (full states, so a
             # second application is harmless).
-            LOG.exception('hand-off to the persistor failed; requeueing')
-            return messaging.NotificationResult.REQUEUE
-        return messaging.NotificationResult.HANDLED
+            LOG.warning('hand-off to the persistor failed (%s); '
+                        'requeueing', exc)
+            return self._give_back()
+        if seqs is None or service.wait_written(seqs):
+            return messaging.NotificationResult.HANDLED
+        return self._give_back()
+
+    def _give_back(self):
+        if not self.service.accepting():
+            time.sleep(REQUEUE_PAUSE)
+        return messaging.NotificationResult.REQUEUE
 
 
 class GraphService:
@@ -128,7 +137,7 @@ class GraphService:
         self.conf = conf
         self.lock = threading.RLock()
         self._ready = threading.Event()
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()
         self.driver_classes: dict[str, type[DriverBase]] = \
             loader.enabled_classes(conf)
         self.graph = self.construct_graph()
@@ -138,26 +147,22 @@ class GraphService:
         self.template_sync: TemplateSync | None = None
         self.coordinator = EventCoordinator(self.apply_events, self.lock)
         self.handoff: Handoff | None = None
+        self.durability: handoff_mod.Durability | None = None
         self.history = HistoryRecorder()
         self.database = None
-        self.terms = None
-        self.holder = '%s:%d' % (conf.host, os.getpid())
+        self.leadership: leadership_mod.Leadership | None = None
+        self.holder = leadership_mod.holder_name(conf.host)
         self.term: int | None = None
         self.lost_term = threading.Event()
-        self.broker_lock: liveness.BrokerLock | None = None
         self.restored = False
-        #: Hot standby: the log position the graph has followed to.
-        self._followed: tuple[int, int] | None = None
-        self._snapshot_mark = (0, time.monotonic())
+        self.recovery = recovery_mod.Recovery(conf, self)
+        self.polling = polling_mod.CollectorPolling(conf, self)
         self.collector_client: collector_rpcapi.CollectorClient | None = None
-        self._collector_server: dict[str, str | None] = {}
-        self._tokens: dict[str, str | None] = {}
         self._listener = None
         self._rpc_server = None
         self._periodic: periodics.PeriodicWorker | None = None
         self._threads: list[threading.Thread] = []
-        self.stats = {'get_all': 0, 'get_changes': 0, 'rpc_failures': 0,
-                      'actions': 0}
+        self.stats = {'actions': 0}
 
     # -- composition root ---------------------------------------------
     def construct_graph(self) -> EntityGraph:
@@ -213,44 +218,16 @@ class GraphService:
         return Handoff(self.conf, transport, term)
 
     # -- one active graph ---------------------------------------------
-    def construct_broker_lock(self) -> liveness.BrokerLock | None:
-        """The active graph's lock queue on RabbitMQ, or None (disabled,
-        or not RabbitMQ).
-        """
-        if not self.conf.entity_graph.broker_lock:
-            return None
-        url = liveness.broker_urls(self.conf)
-        if url is None:
-            return None
-        return liveness.BrokerLock(
-            url, self.conf.entity_graph.topic + '.active_graph')
-
-    def _watch_holder(self, seen: tuple[int, str] | None
-                      ) -> tuple[int | None, tuple[int, str] | None]:
-        """One look of a standby at the broker lock.
-
-        :param seen: the (term, holder) last seen holding the lock.
-        :returns: (a term taken over, or None; the new ``seen``).
-        """
-        current, holder, _beat = self.terms.holder()
-        state = self.broker_lock.probe()
-        if state == liveness.UNKNOWN:
-            # The broker restarted, or cannot be reached: what was seen
-            # held says nothing about the holder any more.
-            return None, None
-        if state == liveness.HELD:
-            return None, (current, holder) if holder else seen
-        if state == liveness.FREE and holder and seen == (current, holder):
-            term = self.terms.take_over(self.holder, current, holder)
-            if term is not None:
-                LOG.info('graph %s takes over term %d: the broker lock of '
-                         '%s (term %d) is gone', self.holder, term, holder,
-                         current)
-            return term, seen
-        return None, seen
+    def open_database(self):
+        """The database of ``[database] connection``, opened once."""
+        if self.database is None:
+            from vitrage.storage import connection as db_connection
+            self.database = db_connection.from_conf(self.conf)
+        return self.database
 
     def acquire_term(self) -> int | None:
-        """Wait as a standby until this graph holds a new term.
+        """Wait as a standby until this graph holds a new term (a hot
+        standby follows the log meanwhile).
 
         Without persistency there is no database to agree in: the graph
         is active at once (run one, or let Pacemaker choose it).
@@ -259,80 +236,33 @@ class GraphService:
         """
         if not self.conf.persistency.enable_persistency:
             return None
-        from oslo_db import exception as db_exc
+        self.leadership = leadership_mod.Leadership(
+            self.conf, self.open_database(), self.stopping, self._lose_term,
+            holder=self.holder)
+        hot = self.conf.persistency.standby_mode == 'hot'
+        return self.leadership.acquire(
+            self.recovery.follow_log if hot else lambda: None)
 
-        from vitrage.storage import connection as db_connection
-        from vitrage.storage import terms
-        if self.database is None:
-            self.database = db_connection.from_conf(self.conf)
-        self.terms = terms.TermStore(self.database)
-        options = self.conf.entity_graph
-        announced = False
-        if self.broker_lock is None:
-            self.broker_lock = self.construct_broker_lock()
-        interval = options.heartbeat_interval
-        if self.broker_lock is not None:
-            interval = min(interval, options.takeover_check_interval)
-        seen = None
-        while not self._stopping.is_set():
-            try:
-                term = self.terms.acquire(self.holder, options.lease_time)
-                if term is None and self.broker_lock is not None:
-                    term, seen = self._watch_holder(seen)
-            except db_exc.DBError as exc:
-                LOG.warning('cannot reach the database to take a term: %s',
-                            exc)
-                term = None
-            if term is not None:
-                LOG.info('graph %s is active in term %d', self.holder, term)
-                if self.broker_lock is not None:
-                    self.broker_lock.hold()
-                return term
-            if not announced:
-                current, holder, _beat = self.terms.holder()
-                LOG.info('graph %s is a %s standby: term %d is held by %s',
-                         self.holder, self.conf.persistency.standby_mode,
-                         current, holder)
-                announced = True
-            if self.conf.persistency.standby_mode == 'hot':
-                self.follow_log()
-            self._stopping.wait(interval)
-        return None
-
-    def _heartbeat_loop(self, term: int) -> None:
-        from oslo_db import exception as db_exc
-        options = self.conf.entity_graph
-        last_ok = time.monotonic()
-        while not self._stopping.wait(options.heartbeat_interval):
-            try:
-                held = self.terms.heartbeat(term, self.holder)
-            except db_exc.DBError as exc:
-                LOG.warning('heartbeat of term %d failed: %s', term, exc)
-                held = None
-            if held:
-                last_ok = time.monotonic()
-                if self.broker_lock is not None:
-                    # Not held yet when the broker was down at takeover,
-                    # or a graph that lost its term still held it.
-                    self.broker_lock.hold()
-                continue
-            if held is False or \
-                    time.monotonic() - last_ok > options.lease_time:
-                self._lose_term(term)
-                return
+    def accepting(self) -> bool:
+        """Whether this graph may handle events: always without
+        persistency; with it, only while it holds its term by its own
+        clock (:meth:`vitrage.graph.leadership.Leadership.holds`).
+        """
+        if self.leadership is None:
+            return not self.lost_term.is_set()
+        return self.leadership.holds()
 
     def _lose_term(self, term: int) -> None:
-        """Another graph took over (or ours expired): stop processing and
-        handing off at once; the process then exits to start again as a
-        standby.
+        """Another graph took over (or ours expired, or the graph stalled):
+        stop processing and handing off at once; the process then exits
+        to start again as a standby. Inputs not yet acknowledged go back
+        to the broker for the successor.
         """
-        LOG.error('graph %s lost term %d: it stops processing events',
-                  self.holder, term)
         self.handoff = None
-        if self.broker_lock is not None:
-            self.broker_lock.release()
         self._ready.clear()
         self.lost_term.set()
+        if self.durability is not None:
+            self.durability.stop()
         for server in (self._listener, self._rpc_server):
             if server is not None:
                 server.stop()
@@ -344,6 +274,10 @@ class GraphService:
         :returns: (positioned records of the events applied, history
             notifications); malformed events are logged and dropped.
         """
+        if not self.accepting():
+            raise NotHandedOff('graph %s does not hold term %s any more: '
+                               'the events go back to the broker'
+                               % (self.holder, self.term))
         records: list = []
         self._apply(events, records, 'entity')
         self.evaluate(records)
@@ -482,26 +416,61 @@ class GraphService:
             LOG.exception('hand-off of %d action events failed',
                           len(result[0]))
 
-    def hand_off(self, result: tuple[list, list] | None) -> None:
+    def hand_off(self, result: tuple[list, list] | None
+                 ) -> handoff_mod.SeqRange | None:
         """Publish what a batch did to the persistors (broker-confirmed).
 
+        :returns: the seqs handed off, for :meth:`wait_written`; None
+            when nothing was (no persistency, or no events).
         :raises oslo_messaging.MessagingException: when not confirmed.
-        :raises NotHandedOff: persistency is on but this graph has no
-            hand-off (it lost its term): what it applied is not logged,
-            so the message must go back to the queue for the next active
-            graph.
+        :raises NotHandedOff: persistency is on but this graph does not
+            hold its term any more: what it applied is not logged, so the
+            message must go back to the queue for the next active graph.
         """
         handoff = self.handoff
-        if handoff is None:
+        if handoff is None or (self.leadership is not None and
+                               not self.leadership.holds()):
             if self.conf.persistency.enable_persistency and \
                     result is not None and self.term is not None:
                 raise NotHandedOff('graph %s lost term %s: nothing is '
                                    'handed off' % (self.holder, self.term))
-            return
-        if result is not None:
-            handoff.publish(*result)
+            return None
+        if result is None:
+            return None
+        return handoff.publish(*result)
+
+    def wait_written(self, seqs: handoff_mod.SeqRange) -> bool:
+        """Wait until the persistor has written the handed-off ``seqs``.
+
+        :returns: True once written; False when they will not be (the
+            term was lost) or not within ``[persistency]
+            handoff_timeout`` (the persistor or database is down): the
+            input then goes back to the broker.
+        """
+        durability = self.durability
+        if durability is None:
+            return not self.lost_term.is_set()
+        try:
+            if durability.wait(seqs, self.conf.persistency.handoff_timeout):
+                return True
+        except handoff_mod.TermLost as exc:
+            LOG.error('%s', exc)
+            if self.leadership is not None:
+                self.leadership.lose(self.term)
+            return False
+        LOG.warning('events %d-%d of term %s are not written after %ss: '
+                    'the input goes back to the broker', seqs[0], seqs[1],
+                    self.term, self.conf.persistency.handoff_timeout)
+        return False
 
     # -- lifecycle ----------------------------------------------------
+    def swap_graph(self, graph: EntityGraph) -> None:
+        """Put ``graph`` in place of the current one (a loaded snapshot)."""
+        with self.lock:
+            self.graph = graph
+            self.processor.graph = graph
+            self.evaluator.reset(graph)
+
     def is_ready(self) -> bool:
         return self._ready.is_set()
 
@@ -509,17 +478,19 @@ class GraphService:
         return self._ready.wait(timeout)
 
     def prepare(self) -> None:
-        """Build the graph before serving (a fresh start for now)."""
+        """Nothing to build before :meth:`start`: the graph is restored
+        once it holds a term (a hot standby follows the log meanwhile).
+        """
 
     def start(self) -> None:
-        """Wait to become the active graph (standby until then), then
-        start listening, serving the API and the timers.
+        """Wait to become the active graph (standby until then), restore,
+        then start listening, serving the API and the timers.
         """
         conf = self.conf
-        self._stopping.clear()
+        self.stopping.clear()
         tune_gc()
         self.term = self.acquire_term()
-        if self._stopping.is_set():
+        if self.stopping.is_set():
             return
         self.coordinator.start()
         rpc_transport = self.construct_rpc_transport()
@@ -528,12 +499,15 @@ class GraphService:
             conf, rpc_transport)
         if self.term is not None:
             self.handoff = self.construct_handoff(ntransport, self.term)
-            beat = threading.Thread(target=self._heartbeat_loop,
-                                    args=(self.term,), name='graph-heartbeat',
-                                    daemon=True)
+            self.durability = handoff_mod.Durability(self.database,
+                                                     self.term)
+            beat = threading.Thread(
+                target=self.leadership.heartbeat_loop,
+                args=(self.coordinator.busy_for,), name='graph-heartbeat',
+                daemon=True)
             beat.start()
             self._threads.append(beat)
-            self.restored = self.restore()
+            self.restored = self.recovery.restore()
         self._listener = messaging.get_notification_listener(
             ntransport,
             [messaging.Target(topic=conf.entity_graph.events_topic)],
@@ -549,7 +523,11 @@ class GraphService:
         self._threads.append(thread)
 
     def terminate(self) -> None:
-        self._stopping.set()
+        """Stop: take no more messages, let the hand-offs in flight
+        become durable for a few seconds (what is not is given back to
+        the broker), then stop everything.
+        """
+        self.stopping.set()
         if self._periodic is not None:
             self._periodic.stop()
             self._periodic.wait()
@@ -557,6 +535,10 @@ class GraphService:
         for server in (self._rpc_server, self._listener):
             if server is not None:
                 server.stop()
+        if self.durability is not None:
+            self.durability.stop(grace=STOP_GRACE)
+        for server in (self._rpc_server, self._listener):
+            if server is not None:
                 server.wait()
         self._rpc_server = self._listener = None
         self.coordinator.stop()
@@ -566,208 +548,54 @@ class GraphService:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
-        if self.broker_lock is not None:
+        if self.leadership is not None:
             # Last: a standby takes over as soon as it is gone.
-            self.broker_lock.close()
-            self.broker_lock = None
+            self.leadership.close()
 
     # -- loading ------------------------------------------------------
     def _initial_load(self) -> None:
+        """Fresh start: get_all until a collector answers. Restored: the
+        graph serves at once, then the pull datasources are reconciled
+        with a get_all (what changed while no graph polled them).
+        """
         names = sorted(self.driver_classes)
         delay = 1.0
-        while not self._stopping.is_set() and not self.restored:
+        while not self.stopping.is_set() and not self.restored:
             if self.get_all(names, DatasourceAction.INIT_SNAPSHOT):
                 break
             LOG.warning('initial get_all failed; retrying in %.0fs', delay)
-            self._stopping.wait(delay)
+            self.stopping.wait(delay)
             delay = min(delay * 2, 30)
-        if self._stopping.is_set():
+        if self.stopping.is_set():
             return
         self.enable_evaluator()
         freeze_graph_memory()
+        if self.lost_term.is_set():
+            return
         self._ready.set()
         # (No edge count: networkx counts edges by walking every vertex's
         # adjacency, 0.1 s at 100k vertices, just when the first
         # requests come.)
         LOG.info('graph ready: %d vertices', self.graph.num_vertices())
+        if self.restored:
+            pull = sorted(name for name, cls in self.driver_classes.items()
+                          if cls.update_method == UpdateMethod.PULL)
+            if pull and not self.get_all(pull):
+                LOG.warning('reconciling get_all after the restore failed; '
+                            'the next get_changes re-seeds instead')
         self._start_periodics()
 
     def get_all(self, names: list[str],
                 action: str = DatasourceAction.SNAPSHOT) -> bool:
-        """Sample the named datasources and wait until their events have
-        been applied; then delete what they no longer report.
-
-        :returns: False when no collector answered in time.
-        """
-        if not names:
-            return True
-        self.stats['get_all'] += 1
-        reply = self._call_collectors(
-            lambda rid, server: self.collector_client.get_all(
-                {}, names, rid, action=action, server=server), None)
-        if reply is None:
-            return False
-        self._settle(reply)
-        if self.handoff is not None and not reply.get('errors'):
-            self.take_snapshot()
-        return True
+        """See :meth:`vitrage.graph.polling.CollectorPolling.get_all`."""
+        return self.polling.get_all(names, action)
 
     def get_changes(self, names: list[str]) -> bool:
-        """Poll the named pull datasources for changes.
+        """See :meth:`vitrage.graph.polling.CollectorPolling.get_changes`."""
+        return self.polling.get_changes(names)
 
-        :returns: False when no collector answered in time.
-        """
-        if not names:
-            return True
-        self.stats['get_changes'] += 1
-        server = self._collector_server.get(names[0])
-        tokens = {name: self._tokens.get(name) for name in names}
-        reply = self._call_collectors(
-            lambda rid, srv: self.collector_client.get_changes(
-                {}, names, rid, tokens, server=srv), server)
-        if reply is None:
-            return False
-        self._settle(reply)
-        return True
-
-    def _live_collector(self, preferred: str | None) -> str | None:
-        """A collector that answers a ping: the preferred one if alive."""
-        timeout = self.conf.datasources.ping_timeout
-        for server in ([preferred] if preferred else []) + [None]:
-            try:
-                return self.collector_client.ping(
-                    {}, server=server, timeout=timeout)['server']
-            except messaging.MessagingException as exc:
-                LOG.debug('no answer to a ping of collector %s: %s',
-                          server or '(any)', exc)
-                continue
-        return None
-
-    def _watched_call(self, call: Callable[[str, str], dict],
-                      request_id: str, server: str) -> dict | None:
-        """Make ``call`` to one collector and, while its reply is awaited,
-        ping that collector every ``[datasources] ping_timeout`` seconds,
-        so that a collector that dies in the middle of a get_all is noticed
-        within two ping timeouts, not at ``[datasources] rpc_timeout``.
-
-        The call runs on a thread of its own; when the collector is gone
-        that thread is left to end at ``rpc_timeout`` and its reply, if
-        any, is ignored.
-
-        :param call: ``call(request_id, server)`` makes the RPC call.
-        :param request_id: tags the batches of the call.
-        :param server: the collector called.
-        :returns: the reply; None when the service stops meanwhile.
-        :raises oslo_messaging.MessagingTimeout: the collector stopped
-            answering pings, or the call timed out.
-        :raises oslo_messaging.MessagingException: the call failed.
-        """
-        outcome: dict = {}
-        done = threading.Event()
-
-        def run() -> None:
-            try:
-                outcome['reply'] = call(request_id, server)
-            except Exception as exc:    # handed to the waiting thread
-                outcome['error'] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=run, name='collector-call-%s' % request_id,
-                         daemon=True).start()
-        interval = self.conf.datasources.ping_timeout
-        while not done.wait(interval):
-            if self._stopping.is_set():
-                return None
-            try:
-                self.collector_client.ping({}, server=server,
-                                           timeout=interval)
-            except messaging.MessagingException as exc:
-                if done.is_set():
-                    break
-                raise messaging.MessagingTimeout(
-                    'collector %s stopped answering pings during request %s '
-                    '(%s)' % (server, request_id, exc)) from exc
-        if 'error' in outcome:
-            raise outcome['error']
-        return outcome['reply']
-
-    def _call_collectors(self, call: Callable[[str, str], dict],
-                         server: str | None) -> dict | None:
-        """Call a live collector, the preferred ``server`` if it is alive,
-        and wait until the batches of the reply have been applied; retry
-        on another collector when the one called dies or times out
-        (``[datasources] rpc_retries`` more times).
-
-        :param call: ``call(request_id, server)`` makes the RPC call.
-        :param server: the preferred collector, or None.
-        :returns: the reply; None when no collector answered or the
-            service stops.
-        """
-        retries = self.conf.datasources.rpc_retries
-        for attempt in range(retries + 1):
-            if self._stopping.is_set():
-                return None
-            server = self._live_collector(server)
-            if server is None:
-                self.stats['rpc_failures'] += 1
-                LOG.warning('no collector answers on topic %s (attempt %d '
-                            'of %d)', self.conf.collector.topic,
-                            attempt + 1, retries + 1)
-                continue
-            request_id = uuid.uuid4().hex
-            LOG.info('request %s sent to collector %s', request_id, server)
-            try:
-                reply = self._watched_call(call, request_id, server)
-            except messaging.MessagingException as exc:
-                self.stats['rpc_failures'] += 1
-                LOG.warning('collector %s did not answer request %s '
-                            '(attempt %d of %d): %s', server, request_id,
-                            attempt + 1, retries + 1, exc)
-                self.coordinator.forget(request_id)
-                server = None  # any live collector will do now
-                continue
-            if reply is None:
-                self.coordinator.forget(request_id)
-                return None
-            expected = sum(r['batches']
-                           for r in reply['datasources'].values())
-            if not self.coordinator.wait_for_batches(
-                    request_id, expected,
-                    self.conf.datasources.rpc_timeout):
-                LOG.error('request %s: only %d of %d batches arrived',
-                          request_id,
-                          self.coordinator.processed_batches(request_id),
-                          expected)
-            self.coordinator.forget(request_id)
-            for name, error in reply.get('errors', {}).items():
-                LOG.error('collector %s: datasource %s failed: %s',
-                          reply.get('server'), name, error)
-            return reply
-        return None
-
-    def _settle(self, reply: dict) -> None:
-        """Remember which collector and baseline token served each
-        datasource, and delete what a full (re-seeded) sample no longer
-        reports, logging the deletions (:meth:`_apply_own_events`).
-        """
-        server = reply.get('server')
-        for name, result in reply['datasources'].items():
-            self._collector_server[name] = server
-            self._tokens[name] = result.get('token')
-            cls = self.driver_classes.get(name)
-            if result.get('reseeded') and cls is not None \
-                    and cls.deletes_vanished:
-                sampled_at = result['sampled_at']
-                deleted = self._apply_own_events(
-                    lambda n=name, t=sampled_at:
-                        self.processor.outdated_events(n, t))
-                if deleted:
-                    LOG.info('deleted %d entities of %s not reported since '
-                             '%s', deleted, name, sampled_at)
-
-    def _apply_own_events(self, make_events: Callable[[], list[dict]]
-                          ) -> int:
+    def apply_own_events(self, make_events: Callable[[], list[dict]]
+                         ) -> int:
         """Apply events the graph makes itself (deletions of outdated
         entities, consistency) on the processing thread, through
         :meth:`apply_events`, and hand them off like any other: logged
@@ -785,7 +613,7 @@ class GraphService:
         return count
 
     def _hand_off_own(self, result: tuple[list, list]) -> None:
-        """Hand off the result of :meth:`_apply_own_events`; no message
+        """Hand off the result of :meth:`apply_own_events`; no message
         comes back to requeue, so a failure is retried here a few times.
         """
         records, history = result
@@ -797,238 +625,21 @@ class GraphService:
             try:
                 self.hand_off(result)
                 return
+            except NotHandedOff as exc:
+                LOG.error('%s', exc)
+                return
             except messaging.MessagingException as exc:
                 LOG.warning('hand-off of %d events of the graph\'s own '
                             'making failed (attempt %d of %d): %s',
                             len(records), attempt, attempts, exc)
             if attempt == attempts or \
-                    self._stopping.wait(delay):
+                    self.stopping.wait(delay):
                 break
             delay = min(delay * 2, 10)
         LOG.error('%d events of the graph\'s own making (deletions) are '
                   'applied but not logged: a restore from the log will not '
                   'reproduce them until the next full get_all',
                   len(records))
-
-    # -- snapshots and recovery ---------------------------------------
-    def take_snapshot(self) -> str | None:
-        """Store a snapshot of the graph and the position it includes.
-
-        The graph lock is held only while the snapshot is forked off
-        (:func:`vitrage.graph.snapshot.capture`), so processing goes on.
-
-        :returns: the snapshot id; None when it could not be stored.
-        """
-        from oslo_db import exception as db_exc
-
-        from vitrage.graph import snapshot
-        from vitrage.storage import snapshots
-        handoff = self.handoff
-        if handoff is None:
-            return None
-        service = self
-
-        class PositionLock:
-            """The graph lock, noting the position the capture includes."""
-
-            position = (handoff.term, 0)
-
-            def __enter__(self):
-                service.lock.acquire()
-                PositionLock.position = (handoff.term, handoff.seq)
-
-            def __exit__(self, *exc_info):
-                service.lock.release()
-
-        try:
-            data = snapshot.capture(self.graph, PositionLock())
-            store = snapshots.SnapshotStore(self.database)
-            term, seq = PositionLock.position
-            snapshot_id = store.save(term, seq, data)
-            store.prune(self.conf.persistency.snapshots_to_keep)
-        except (snapshot.SnapshotError, db_exc.DBError) as exc:
-            LOG.error('graph snapshot failed: %s', exc)
-            return None
-        self._snapshot_mark = (self.processor.stats['events'],
-                               time.monotonic())
-        LOG.info('snapshot %s at (%d, %d): %d vertices, %d bytes',
-                 snapshot_id, term, seq, self.graph.num_vertices(),
-                 len(data))
-        return snapshot_id
-
-    def _snapshot_due(self) -> bool:
-        """The policy between get_alls: enough events or enough time."""
-        events, since = self._snapshot_mark
-        new_events = self.processor.stats['events'] - events
-        options = self.conf.persistency
-        return new_events > 0 and (
-            new_events >= options.snapshot_events or
-            time.monotonic() - since >= options.snapshot_interval / 2)
-
-    def _usable_snapshot(self):
-        """The latest complete snapshot if younger than
-        ``[persistency] snapshot_interval``, else None.
-
-        :raises oslo_db.exception.DBError: when the database fails.
-        """
-        from vitrage.storage import snapshots
-        options = self.conf.persistency
-        info = snapshots.SnapshotStore(self.database).latest()
-        if info is None:
-            LOG.info('no graph snapshot yet')
-            return None
-        age = (snapshots._now() - info.taken_at).total_seconds()
-        if age > options.snapshot_interval:
-            LOG.info('latest snapshot is %.0fs old (more than %ds): not '
-                     'used', age, options.snapshot_interval)
-            return None
-        return info
-
-    def _load_latest_snapshot(self) -> tuple[int, int] | None:
-        """Swap in the latest snapshot if it is younger than
-        ``[persistency] snapshot_interval``.
-
-        :returns: the position it includes, or None (no usable snapshot).
-        :raises vitrage.graph.snapshot.SnapshotError: on unreadable data.
-        :raises oslo_db.exception.DBError: when the database fails.
-        """
-        from vitrage.graph import snapshot
-        from vitrage.storage import snapshots
-        info = self._usable_snapshot()
-        if info is None:
-            return None
-        store = snapshots.SnapshotStore(self.database)
-        graph = snapshot.load(store.read(info.snapshot_id))
-        with self.lock:
-            self.graph = graph
-            self.processor.graph = graph
-            self.evaluator.reset(graph)
-        # The loaded graph lives as long as the process: out of the
-        # collector's sight at once (a full collection of 100k vertices
-        # costs 0.3 s, at takeover or whenever it comes).
-        gc.freeze()
-        LOG.info('loaded snapshot %s at %s: %d vertices', info.snapshot_id,
-                 info.position, graph.num_vertices())
-        return info.position
-
-    def _replay_after(self, position: tuple[int, int]
-                      ) -> tuple[tuple[int, int], int]:
-        """Apply the logged events after ``position``, in (term, seq)
-        order, with no hand-off (they are logged already).
-
-        :returns: the last position applied and how many events.
-        :raises oslo_db.exception.DBError: when the database fails.
-        """
-        from vitrage.storage import eventlog
-        log = eventlog.SqlEventLog(self.database)
-        replayed = 0
-        while True:
-            batch = log.read_after(position, 10000)
-            if not batch:
-                return position, replayed
-            with self.lock:
-                for logged in batch:
-                    try:
-                        self.processor.process_event(logged.event)
-                    except exceptions.MalformedEvent as exc:
-                        LOG.error('skipping logged event %s: %s',
-                                  logged.position, exc)
-                    replayed += 1
-                # Replayed changes are history already recorded.
-                self.history.take()
-            position = batch[-1].position
-
-    def follow_log(self) -> None:
-        """Hot standby: keep the graph current from the events table.
-
-        The first call loads the latest snapshot; each call then applies
-        what was logged since, so taking over costs only the tail.
-        """
-        from oslo_db import exception as db_exc
-
-        from vitrage.graph import snapshot
-        try:
-            if self._followed is None:
-                self._followed = self._load_latest_snapshot()
-                if self._followed is None:
-                    return
-            self._followed, count = self._replay_after(self._followed)
-            if count:
-                LOG.debug('hot standby applied %d logged events, now at %s',
-                          count, self._followed)
-                # What the tail added is collected now, not at takeover.
-                freeze_graph_memory()
-        except (snapshot.SnapshotError, db_exc.DBError) as exc:
-            LOG.warning('hot standby cannot follow the log: %s', exc)
-
-    def restore(self) -> bool:
-        """Start from the latest snapshot and the events logged after it
-        (HA contract, promise 4b), if it is younger than
-        ``[persistency] snapshot_interval``; a hot standby only applies
-        the tail it has not followed yet.
-
-        First a barrier through the persistor topic makes sure everything
-        of earlier terms is in the events table.
-
-        :returns: True when the graph was restored (no get_all needed).
-        """
-        from oslo_db import exception as db_exc
-
-        from vitrage.graph import snapshot
-        from vitrage.storage import snapshots
-        try:
-            if self._followed is None and self._usable_snapshot() is None:
-                LOG.info('a fresh start: get_all on every datasource')
-                return False
-            if not self._wait_for_barrier():
-                return False
-            position = self._followed
-            if position is None:
-                position = self._load_latest_snapshot()
-                if position is None:
-                    LOG.info('a fresh start: get_all on every datasource')
-                    return False
-            start = position
-            position, replayed = self._replay_after(position)
-        except (snapshot.SnapshotError, snapshots.SnapshotNotFound,
-                db_exc.DBError) as exc:
-            LOG.error('cannot restore from the snapshot: %s; a fresh start',
-                      exc)
-            return False
-        LOG.info('restored snapshot from %s and replayed %d events (%s): '
-                 '%d vertices', start, replayed,
-                 'hot standby' if self._followed else 'cold',
-                 self.graph.num_vertices())
-        self._snapshot_mark = (self.processor.stats['events'],
-                               time.monotonic())
-        return True
-
-    def _wait_for_barrier(self) -> bool:
-        """Send a barrier and wait until the persistor has written it."""
-        import sqlalchemy as sa
-
-        from vitrage.storage import models
-        barriers = models.Barrier.__table__
-        barrier_id = self.handoff.barrier()
-        deadline = time.monotonic() + self.conf.persistency.barrier_timeout
-        # The persistor usually writes it within tens of milliseconds:
-        # look often at first, then less.
-        pause = 0.01
-        while not self._stopping.is_set():
-            with self.database.connect() as connection:
-                found = connection.execute(sa.select(
-                    barriers.c.barrier_id).where(
-                    barriers.c.barrier_id == barrier_id)).first()
-            if found is not None:
-                return True
-            if time.monotonic() > deadline:
-                LOG.error('the persistor did not write barrier %s within '
-                          '%ds: the log may be incomplete; a fresh start',
-                          barrier_id, self.conf.persistency.barrier_timeout)
-                return False
-            self._stopping.wait(pause)
-            pause = min(pause * 2, 0.2)
-        return False
 
     # -- periodic tasks -----------------------------------------------
     def _changes_interval(self, name: str) -> int:
@@ -1063,8 +674,8 @@ class GraphService:
             @periodics.periodic(spacing=min(
                 30, max(1, conf.persistency.snapshot_interval // 4)))
             def snapshot_policy():
-                if self._snapshot_due():
-                    self.take_snapshot()
+                if self.recovery.snapshot_due():
+                    self.recovery.take_snapshot()
             tasks.append((snapshot_policy, (), {}))
 
         if self.template_sync is not None and \
@@ -1089,7 +700,7 @@ class GraphService:
 
     def run_consistency(self) -> int:
         """Remove vertices deleted longer than ``min_time_to_delete``;
-        the removals are logged (:meth:`_apply_own_events`).
+        the removals are logged (:meth:`apply_own_events`).
 
         :returns: how many vertices were removed.
         """
@@ -1097,32 +708,53 @@ class GraphService:
             self.conf.consistency.min_time_to_delete == 0 else \
             time.strftime(timeutils.SAMPLE_FORMAT, time.gmtime(
                 time.time() - self.conf.consistency.min_time_to_delete))
-        return self._apply_own_events(
+        return self.apply_own_events(
             lambda: self.processor.removal_events(horizon))
 
 
 class GraphWorker(cotyledon.Service):
-    """The vitrage-graph service process."""
+    """The vitrage-graph service process.
+
+    :param worker_id: the cotyledon worker number.
+    :param conf: the configuration.
+    :param watchdog: the master's watch over this worker (see
+        :class:`vitrage.graph.leadership.StallWatchdog`), or None.
+    """
 
     name = 'GraphService'
 
-    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts,
+                 watchdog: leadership_mod.StallWatchdog | None = None
+                 ) -> None:
         super().__init__(worker_id)
         self.conf = conf
+        self.watchdog = watchdog
         self.service: GraphService | None = None
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        self.service = GraphService(self.conf)
-        self.service.prepare()
-        self.service.start()
+        self.service = service = GraphService(self.conf)
+        if self.watchdog is not None:
+            self.watchdog.rest()
+            threading.Thread(
+                target=self.watchdog.run_beats,
+                args=(lambda: service.term is not None and
+                      not service.lost_term.is_set(),
+                      service.coordinator.busy_for, self._stopped),
+                name='graph-watchdog-beats', daemon=True).start()
+        service.prepare()
+        service.start()
         while not self._stopped.wait(1):
-            if self.service.lost_term.is_set():
-                self.service.terminate()
+            if service.lost_term.is_set():
+                if self.watchdog is not None:
+                    self.watchdog.rest()
+                service.terminate()
                 # cotyledon starts a new worker, which waits as a standby.
                 raise SystemExit(3)
 
     def terminate(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.rest()
         if self.service is not None:
             self.service.terminate()
         self._stopped.set()

@@ -6,11 +6,16 @@ persistor_topic`` (priority ``info``, publisher ``vitrage.graph``):
 ``vitrage.graph.events``
     ``{"term": int, "events": [{"seq": int, "type": str,
     "collector_timestamp": "YYYY-MM-DDTHH:MM:SSZ" | null,
-    "event": {...}}, ...]}``: handled events at positions ``(term, seq)``.
+    "event": {...}}, ...], "history": [{"event_type": str,
+    "payload": {...}, "timestamp": str | null}, ...]}``: handled events
+    at positions ``(term, seq)`` and the alarm history changes they made
+    (``history`` is optional). Both are written, or refused, together:
+    the term fences the history too.
 ``vitrage.graph.barrier``
     ``{"term": int, "barrier_id": str}``: written to ``barriers`` once
     every message received before it is committed.
-The history event types of :mod:`vitrage.storage.history`.
+The history event types of :mod:`vitrage.storage.history` (the wire
+    format of graphs older than the bundled ``history``; not fenced).
 
 :func:`parse` turns one message into a :class:`Parsed` or raises
 :class:`~vitrage.common.exceptions.MalformedEvent` naming the problem; a
@@ -42,12 +47,23 @@ class Parsed:
     history: list[history_mod.HistoryRecord] = dataclasses.field(
         default_factory=list)
     barriers: list[Barrier] = dataclasses.field(default_factory=list)
+    #: History records that belong to a term: written with its events,
+    #: refused with them.
+    term_history: dict[int, list[history_mod.HistoryRecord]] = \
+        dataclasses.field(default_factory=dict)
 
     def extend(self, other: 'Parsed') -> None:
         for term, records in other.events.items():
             self.events.setdefault(term, []).extend(records)
+        for term, records in other.term_history.items():
+            self.term_history.setdefault(term, []).extend(records)
         self.history.extend(other.history)
         self.barriers.extend(other.barriers)
+
+    @property
+    def terms(self) -> set[int]:
+        """The terms whose events or history this holds."""
+        return set(self.events) | set(self.term_history)
 
     @property
     def event_count(self) -> int:
@@ -55,7 +71,8 @@ class Parsed:
 
     @property
     def empty(self) -> bool:
-        return not (self.events or self.history or self.barriers)
+        return not (self.events or self.history or self.barriers or
+                    self.term_history)
 
 
 def _term(payload: dict) -> int:
@@ -83,6 +100,27 @@ def _event_record(index: int, item: object) -> eventlog.EventRecord:
                                         % (index, exc)) from None
 
 
+def _bundled_history(items: object) -> list[history_mod.HistoryRecord]:
+    if not isinstance(items, list):
+        raise exceptions.MalformedEvent('history must be a list, got %r'
+                                        % (type(items).__name__,))
+    records = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or \
+                item.get('event_type') not in history_mod.EVENT_TYPES:
+            raise exceptions.MalformedEvent(
+                'history[%d] is not a history change of a known type'
+                % index)
+        try:
+            records.append(history_mod.parse(
+                item['event_type'], item.get('payload'),
+                item.get('timestamp')))
+        except exceptions.MalformedEvent as exc:
+            raise exceptions.MalformedEvent('history[%d]: %s'
+                                            % (index, exc)) from None
+    return records
+
+
 def parse(message: dict) -> Parsed:
     """The content of one notification as the batch listener gives it.
 
@@ -101,7 +139,9 @@ def parse(message: dict) -> Parsed:
             raise exceptions.MalformedEvent('events must be a list, got %r'
                                             % (type(items).__name__,))
         records = [_event_record(i, item) for i, item in enumerate(items)]
-        return Parsed(events={term: records} if records else {})
+        history = _bundled_history(payload.get('history', []))
+        return Parsed(events={term: records} if records else {},
+                      term_history={term: history} if history else {})
     if event_type == BARRIER:
         if not isinstance(payload, dict):
             raise exceptions.MalformedEvent('payload is not an object')

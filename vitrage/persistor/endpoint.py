@@ -9,8 +9,9 @@ its rows are committed:
 * a malformed message is rejected (logged with the reason, counted,
   acknowledged) and the rest of the batch is written;
 * a duplicate position is success;
-* events of a term older than the current one are refused (logged,
-  counted, acknowledged);
+* events of a term other than the current one are refused (logged,
+  counted, acknowledged): older terms are sealed (``fenced``), newer ones
+  were taken by no graph (``unknown_terms``);
 * a database that is unreachable or busy makes the whole batch requeue,
   after a pause that grows up to :data:`MAX_BACKOFF` seconds;
 * a message whose rows the database refuses (a value too long...) is
@@ -41,7 +42,8 @@ _TRANSIENT_ERRORS = (db_exc.DBConnectionError, db_exc.DBDeadlock,
                      sqlalchemy.exc.InterfaceError)
 
 STAT_NAMES = ('messages', 'batches', 'events_written', 'duplicates',
-              'fenced', 'malformed', 'rejected_by_database', 'history',
+              'fenced', 'unknown_terms', 'malformed',
+              'rejected_by_database', 'history',
               'barriers', 'requeued_batches')
 
 
@@ -168,5 +170,6 @@ class PersistorEndpoint:
         self.stats['events_written'] += result.written
         self.stats['duplicates'] += result.duplicates
         self.stats['fenced'] += result.fenced
+        self.stats['unknown_terms'] += result.unknown
         self.stats['history'] += result.history
         self.stats['barriers'] += result.barriers

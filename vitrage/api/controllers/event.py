@@ -24,8 +24,8 @@ from vitrage.api.errors import ApiError
 from vitrage.api.errors import BadRequest
 from vitrage.api.errors import json_response
 from vitrage.api import request
+from vitrage.common import bus
 from vitrage.common import timeutils
-from vitrage.graph import handoff
 
 LOG = log.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class EventPublisher:
 
     Unlike :class:`oslo_messaging.Notifier`, which logs and swallows a
     failed send, a failure raises (the hand-off's
-    :class:`~vitrage.graph.handoff.ConfirmedSender`), so the caller can
+    :class:`~vitrage.common.bus.ConfirmedSender`), so the caller can
     be told.
 
     :param conf: the configuration (``[datasources]
@@ -58,7 +58,7 @@ class EventPublisher:
 
     def __init__(self, conf: cfg.ConfigOpts,
                  transport: messaging.Transport) -> None:
-        self.sender = handoff.ConfirmedSender(
+        self.sender = bus.ConfirmedSender(
             conf, list(conf.datasources.notification_topics), transport,
             publisher_id='api_%s' % socket.gethostname(),
             exchange=conf.datasources.notification_exchange,
@@ -161,3 +161,8 @@ def post_event() -> flask.Response:
         raise ApiError(404, FAILED, '%s: %s' % (type(exc).__name__, exc))
     LOG.debug('published %s event %r', notification_type, event_type)
     return json_response(None)
+
+
+# Intake never waits for a graph (HA contract, promise 2): the event waits
+# on the durable bus while no graph is active.
+post_event.graph_free = True

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import json
 import pathlib
 import re
+import subprocess
 import urllib.parse
 
 import kombu
@@ -165,12 +166,31 @@ class Distributed:
         names = {self.prefix + '_collector', self.prefix + '_graph',
                  self.prefix + '_graph.' + HOST,
                  self.prefix + '_events.info'}
-        names.add(self.prefix + '_notifications.collectors')
+        names.update('%s_notifications.%s' % (self.prefix, priority)
+                     for priority in ('info', 'audit', 'debug', 'warn',
+                                      'error', 'critical', 'sample'))
         for proc in self.deployment.processes:
             for collector_id in re.findall(r'collector (\S+) serving',
                                            proc.log()):
                 names.add('%s_collector.%s' % (self.prefix, collector_id))
         return names
+
+
+def unread_queues(prefix: str) -> dict[str, int]:
+    """Queues of a deployment that hold messages and have no consumer,
+    with their message counts (``rabbitmqctl list_queues``).
+    """
+    listing = subprocess.run(
+        ['rabbitmqctl', 'list_queues', '-q', 'name', 'messages',
+         'consumers'], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    unread = {}
+    for line in listing.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0].startswith(prefix) and \
+                fields[1].isdigit() and int(fields[1]) and fields[2] == '0':
+            unread[fields[0]] = int(fields[1])
+    return unread
 
 
 def delete_queues(transport_url: str, names: set[str]) -> None:
@@ -302,6 +322,10 @@ def test_collector_restarts_independently_of_the_graph(distributed):
         interval=0.5, deployment=distributed.deployment)
     assert [(a['Type'], a['Name']) for a in alarms] == [
         ('doctor', 'compute.host.down')]
+    # Every queue the posted event went to is read: none fills up unread
+    # (a queue declared by the publisher but consumed by nobody would
+    # grow with every event, forever).
+    assert unread_queues(distributed.prefix) == {}
 
     # And later changes keep arriving through the new collector.
     (distributed.static_dir / 'extra.yaml').write_text(static_file(

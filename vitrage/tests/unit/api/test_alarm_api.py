@@ -303,6 +303,22 @@ def test_event_down_and_up_become_doctor_notifications(app, http):
     ]
 
 
+def test_events_are_accepted_while_no_graph_is_active(app, http):
+    """Intake never waits for a graph (HA contract, promise 2): during a
+    takeover the event waits on the bus, the client gets no 5xx.
+    """
+    graph = app.extensions['vitrage'].graph_client
+    graph.answers['get_status'] = rpcapi.GraphError(503, rpcapi.NOT_READY)
+    # Other /v1 routes that do not ask the graph are gated...
+    assert http.get('/v1/template/').status_code == 503
+    # ...the event intake is not.
+    response = http.post('/v1/event/', json={
+        'type': 'compute.host.down',
+        'details': {'hostname': 'cmp-7', 'status': 'down'}})
+    assert response.status_code == 200
+    assert [t for t, _payload in sent(app)] == ['vitrage.custom.event.down']
+
+
 def test_event_time_defaults_to_utc_now(app, http):
     before = datetime.datetime.now(datetime.timezone.utc).replace(
         tzinfo=None, microsecond=0)

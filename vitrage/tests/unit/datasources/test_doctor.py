@@ -1,6 +1,7 @@
 """The doctor datasource: posted host events to alarms on hosts."""
 import logging
 
+import oslo_messaging
 import pytest
 
 from vitrage.collector.manager import CollectorManager
@@ -219,17 +220,38 @@ def test_up_for_an_unknown_alarm_is_ignored():
     assert g.history.take() == []
 
 
-class FakeNotifier:
-    def __init__(self):
-        self.sent = []
+class FakeSender:
+    """A ConfirmedSender that records, or raises like a broker that did
+    not confirm.
+    """
 
-    def info(self, ctxt, event_type, payload):
+    def __init__(self, fail: bool = False):
+        self.sent = []
+        self.fail = fail
+
+    def send(self, event_type, payload):
+        if self.fail:
+            raise oslo_messaging.MessageDeliveryFailure('broker gone')
         self.sent.append((event_type, payload))
+
+
+def test_collector_gives_a_notification_back_when_the_send_fails():
+    conf = make_conf(['doctor'])
+    sender = FakeSender(fail=True)
+    push = PushEndpoint(CollectorManager(conf, 'c1'), sender)
+    result = push.info({}, 'api_x', EVENT_DOWN, posted(), {})
+    assert result == oslo_messaging.NotificationResult.REQUEUE
+    assert push.stats['requeued'] == 1
+    assert push.stats['forwarded'] == 0
+    sender.fail = False
+    result = push.info({}, 'api_x', EVENT_DOWN, posted(), {})
+    assert result == oslo_messaging.NotificationResult.HANDLED
+    assert len(sender.sent) == 1
 
 
 def test_collector_drops_invalid_events_with_a_log_line(caplog):
     conf = make_conf(['doctor'])
-    notifier = FakeNotifier()
+    notifier = FakeSender()
     push = PushEndpoint(CollectorManager(conf, 'c1'), notifier)
     with caplog.at_level(logging.ERROR):
         push.info({}, 'api_x', EVENT_DOWN, posted(status=None), {})

@@ -16,6 +16,7 @@ from vitrage.common.constants import DatasourceAction
 from vitrage.common.constants import Envelope
 from vitrage.common.constants import GraphAction
 from vitrage.common.constants import Prop
+from vitrage.graph import polling
 from vitrage.graph.processor import CONSISTENCY_TYPE
 from vitrage.graph.service import GraphService
 from vitrage.tests import helpers
@@ -68,7 +69,7 @@ def service(conf):
     graph = GraphService(conf)
     graph.coordinator.start()
     yield graph
-    graph._stopping.set()
+    graph.stopping.set()
     graph.coordinator.stop()
 
 
@@ -93,8 +94,8 @@ def test_collector_dead_mid_get_all_is_replaced_by_a_live_one(service):
         assert not thread.is_alive(), 'the dead collector was not noticed'
         assert result['ok'] is True
         assert collectors.calls == ['a', 'b']
-        assert service.stats['rpc_failures'] == 1
-        assert service._collector_server['static'] == 'b'
+        assert service.polling.stats['rpc_failures'] == 1
+        assert service.polling.collector_server['static'] == 'b'
     finally:
         collectors.release.set()
 
@@ -114,7 +115,7 @@ def test_a_slow_live_collector_is_waited_for(service):
         thread.join(CALL_DEADLINE)
         assert result['ok'] is True
         assert collectors.calls == ['a']
-        assert service.stats['rpc_failures'] == 0
+        assert service.polling.stats['rpc_failures'] == 0
     finally:
         answer.set()
 
@@ -126,7 +127,7 @@ def test_no_live_collector_fails_after_the_retries(service, conf):
     service.collector_client = collectors
     assert service.get_all(['static']) is False
     assert collectors.calls == []
-    assert service.stats['rpc_failures'] == 2
+    assert service.polling.stats['rpc_failures'] == 2
 
 
 class FakeHandoff:
@@ -180,7 +181,7 @@ def test_own_deletions_are_handed_off_at_their_positions(service, conf,
             _static_event('sw-2', '2026-01-01T00:00:05Z')]))
     assert [r['seq'] for r in records] == [1, 2]
     # A full sample started at :03 did not report sw-1: it is outdated.
-    service._settle({'server': 'a', 'datasources': {'static': {
+    service.polling.settle({'server': 'a', 'datasources': {'static': {
         'reseeded': True, 'sampled_at': '2026-01-01T00:00:03Z',
         'token': 't'}}})
     sw1 = _vertex(service, 'sw-1')
@@ -197,3 +198,37 @@ def test_own_deletions_are_handed_off_at_their_positions(service, conf,
     assert logged == [
         (3, GraphAction.DELETE_ENTITY, CONSISTENCY_TYPE, vid),
         (4, GraphAction.REMOVE_DELETED_ENTITY, CONSISTENCY_TYPE, vid)]
+
+
+def test_a_partial_answer_deletes_nothing(service, conf):
+    """A full sample whose batches did not all arrive (a lost batch, a
+    collector that died) never deletes an entity (HA contract 4), and
+    the next poll re-seeds instead of trusting the token.
+    """
+    service.handoff = FakeHandoff()
+    service.coordinator.run_sync(lambda: service.apply_events([
+        _static_event('sw-1', '2026-01-01T00:00:00Z'),
+        _static_event('sw-2', '2026-01-01T00:00:05Z')]))
+    reply = {'server': 'a', 'datasources': {'static': {
+        'reseeded': True, 'sampled_at': '2026-01-01T00:00:03Z',
+        'token': 't'}}, polling.INCOMPLETE: True}
+    service.polling.settle(reply)
+    assert _vertex(service, 'sw-1')[Prop.IS_DELETED] is False
+    assert service.polling.tokens['static'] is None
+    # The same answer complete deletes sw-1.
+    del reply[polling.INCOMPLETE]
+    service.polling.settle(reply)
+    assert _vertex(service, 'sw-1')[Prop.IS_DELETED] is True
+    assert service.polling.tokens['static'] == 't'
+
+
+def test_missing_batches_mark_the_reply_incomplete(service, conf):
+    conf.set_override('rpc_timeout', 1, 'datasources')
+    collectors = FakeCollectors(['a'])
+    service.collector_client = collectors
+    reply = service.polling.call_collectors(
+        lambda rid, server: {'server': server, 'errors': {},
+                             'datasources': {'static': {'batches': 2}}},
+        None)
+    assert reply[polling.INCOMPLETE] is True
+    assert service.polling.stats['incomplete'] == 1

@@ -72,44 +72,118 @@ def test_positions_follow_handling_order():
     assert [r['seq'] for r in records] == [1, 2, 3]
     assert records[0]['type'] == 'snapshot'
     assert records[2]['collector_timestamp'] == 't2'
-    h.publish(records, [('vitrage.alarm.activate', {'x': 1})])
-    assert h.sender.sent[0] == ('vitrage.graph.events',
-                                {'term': 7, 'events': records})
-    assert h.sender.sent[1][0] == 'vitrage.alarm.activate'
+    seqs = h.publish(records, [('vitrage.alarm.activate', {'x': 1})])
+    assert seqs == (1, 3)
+    # One message: the history is written or refused with its events.
+    [(event_type, payload)] = h.sender.sent
+    assert event_type == 'vitrage.graph.events'
+    assert payload['term'] == 7 and payload['events'] == records
+    [change] = payload['history']
+    assert change['event_type'] == 'vitrage.alarm.activate'
+    assert change['payload'] == {'x': 1} and change['timestamp']
+    assert h.publish([], []) is None
 
 
 class FakeService:
     """What EventsEndpoint needs of the graph service."""
 
-    def __init__(self, fail_handoff):
+    def __init__(self, fail_handoff, written=True, holds=True):
         self.lock = threading.RLock()
         self.applied = []
         self.coordinator = EventCoordinator(self._apply, self.lock)
         self.handoff = make_handoff(fail_handoff)
+        self.written = written
+        self.holds = holds
+        self.waited = []
 
     def _apply(self, events):
         self.applied.extend(events)
         return [self.handoff.position(e) for e in events], []
 
+    def accepting(self):
+        return self.holds
+
     def hand_off(self, result):
-        self.handoff.publish(*result)
+        return self.handoff.publish(*result)
+
+    def wait_written(self, seqs):
+        self.waited.append(seqs)
+        return self.written
 
 
-@pytest.mark.parametrize('fail,expected', [
-    (False, messaging.NotificationResult.HANDLED),
-    (True, messaging.NotificationResult.REQUEUE)])
-def test_input_acked_only_after_confirmed_handoff(fail, expected):
-    svc = FakeService(fail)
+def _deliver(svc):
     svc.coordinator.start()
     try:
-        result = EventsEndpoint(svc).info(
+        return EventsEndpoint(svc).info(
             {}, 'vitrage.collector', collector_rpcapi.EVENTS_TYPE,
             {'request_id': None, 'events': [{'id': 1}, {'id': 2}]}, {})
     finally:
         svc.coordinator.stop()
-    assert result == expected
+
+
+@pytest.mark.parametrize('fail,written,expected', [
+    (False, True, messaging.NotificationResult.HANDLED),
+    # The broker did not confirm the hand-off.
+    (True, True, messaging.NotificationResult.REQUEUE),
+    # Handed off, but the persistor did not write it (term sealed,
+    # persistor or database down).
+    (False, False, messaging.NotificationResult.REQUEUE)])
+def test_input_acked_only_once_its_handled_events_are_written(
+        fail, written, expected):
+    svc = FakeService(fail, written)
+    assert _deliver(svc) == expected
     assert len(svc.applied) == 2
     assert bool(svc.handoff.sender.sent) is not fail
+    assert svc.waited == ([] if fail else [(1, 2)])
+
+
+def test_a_graph_without_its_term_handles_nothing(monkeypatch):
+    monkeypatch.setattr('vitrage.graph.service.REQUEUE_PAUSE', 0)
+    svc = FakeService(False, holds=False)
+    assert _deliver(svc) == messaging.NotificationResult.REQUEUE
+    assert svc.applied == [] and svc.handoff.sender.sent == []
+
+
+def _log(database, term, seqs):
+    from vitrage.storage import eventlog
+    eventlog.SqlEventLog(database).append(term, [
+        eventlog.EventRecord(seq=s, event_type='update', event={'id': s})
+        for s in seqs])
+
+
+def test_durability_waits_until_every_seq_is_written(database):
+    from vitrage.storage import terms
+    terms.TermStore(database).begin_term('g')
+    durability = handoff_mod.Durability(database, 1, poll_interval=0.005)
+    outcome = {}
+    waiter = threading.Thread(target=lambda: outcome.setdefault(
+        'written', durability.wait((1, 3), timeout=30)))
+    waiter.start()
+    try:
+        # Written out of order, and not all at once.
+        _log(database, 1, [3, 1])
+        waiter.join(0.3)
+        assert waiter.is_alive(), 'acknowledged before seq 2 was written'
+        _log(database, 1, [2])
+        waiter.join(30)
+        assert outcome == {'written': True}
+        # Nothing written for seq 4 within the time: not acknowledged.
+        assert durability.wait((4, 4), timeout=0.2) is False
+    finally:
+        durability.stop()
+
+
+def test_durability_raises_when_the_term_is_taken_over(database):
+    from vitrage.storage import terms
+    store = terms.TermStore(database)
+    store.begin_term('g1')
+    durability = handoff_mod.Durability(database, 1, poll_interval=0.005)
+    try:
+        store.begin_term('g2')
+        with pytest.raises(handoff_mod.TermLost):
+            durability.wait((1, 1), timeout=30)
+    finally:
+        durability.stop()
 
 
 def test_malformed_message_is_dropped_not_requeued():

@@ -34,6 +34,8 @@ def barrier_message(term, barrier_id):
 
 @pytest.fixture
 def writer(database):
+    # A graph holds term 1: the persistor writes only a term it knows.
+    terms.TermStore(database).begin_term('graph-1')
     return writer_mod.Writer(database, batch_size=7)
 
 
@@ -63,15 +65,40 @@ def test_duplicates_are_success(endpoint, database):
     assert endpoint.stats['duplicates'] == 3
 
 
-def test_older_term_is_fenced(endpoint, database):
-    store = terms.TermStore(database)
-    store.begin_term('a')
-    store.begin_term('b')
+def test_only_the_current_term_is_written(endpoint, database, caplog):
+    # Term 1 is sealed by term 2; term 3 was taken by no graph (a forged
+    # message): both are refused, logged and counted, the rest written.
+    terms.TermStore(database).begin_term('graph-2')
     assert endpoint.info([events_message(1, [0, 1]),
                           events_message(2, [0, 1, 2]),
+                          events_message(1000000, [1]),
                           events_message(3, [0])]) is None
-    assert positions(database) == [(2, 0), (2, 1), (2, 2), (3, 0)]
+    assert positions(database) == [(2, 0), (2, 1), (2, 2)]
     assert endpoint.stats['fenced'] == 2
+    assert endpoint.stats['unknown_terms'] == 2
+    assert 'no graph has taken' in caplog.text
+    assert '[3, 1000000]' in caplog.text
+    # Once a graph takes term 3, its events are written.
+    terms.TermStore(database).begin_term('graph-3')
+    endpoint.info([events_message(3, [0])])
+    assert positions(database)[-1] == (3, 0)
+
+
+def test_bundled_history_is_fenced_with_its_events(endpoint, database):
+    alarm = {'vitrage_id': 'a1', 'name': 'n',
+             'vitrage_sample_timestamp': '2025-03-02T08:15:04Z'}
+    bundled = [{'event_type': history.ALARM_ACTIVATE, 'payload': alarm,
+                'timestamp': None}]
+    # Term 2 seals term 1: neither its events nor its history are
+    # written; the history of the current term is.
+    terms.TermStore(database).begin_term('graph-2')
+    endpoint.info([events_message(1, [5], history=bundled)])
+    assert positions(database) == []
+    assert history.HistoryStore(database).alarms() == []
+    endpoint.info([events_message(2, [1], history=bundled)])
+    assert positions(database) == [(2, 1)]
+    [row] = history.HistoryStore(database).alarms()
+    assert row.vitrage_id == 'a1'
 
 
 def test_term_moving_during_a_write_refuses_the_old_term(database):
@@ -80,6 +107,7 @@ def test_term_moving_during_a_write_refuses_the_old_term(database):
     store = terms.TermStore(database)
     store.begin_term('a')
     writer = writer_mod.Writer(database, batch_size=100)
+    # Term 2 begins right after the writer read term 1.
     real = writer.terms.current_term
 
     def stale_read():
@@ -110,6 +138,9 @@ def test_term_moving_during_a_write_refuses_the_old_term(database):
     ({'event_type': batch.BARRIER, 'payload': {'term': 1}}, 'barrier_id'),
     ({'event_type': 'vitrage.unknown', 'payload': {}}, 'unknown'),
     ({'event_type': history.ALARM_ACTIVATE, 'payload': {}}, 'vitrage_id'),
+    (events_message(1, [0], history={}), 'history must be a list'),
+    (events_message(1, [0], history=[{'event_type': 'x'}]),
+     'history[0]'),
     ('not even a dict', 'not a notification'),
 ])
 def test_malformed_message_is_rejected_and_others_written(
