@@ -66,14 +66,18 @@ def main() -> None:
         config, os.path.join(folder, 'persistor.log'))
     try:
         persistor_procs.dbsync(config)
+        # The persistor writes only the current term: as a graph would,
+        # take term 1 first.
+        persistor_procs.hold_term(db_url, 1)
         notify = persistor_procs.notifier(config, name)
+        # One warm-up event after the measured ones (seq args.events).
         if args.mode == 'concurrent':
             persistor.start()
             # Warm up: the consumer is up once one event is committed.
-            persistor_procs.publish(notify, 0, 1, 1)
+            persistor_procs.publish(notify, 1, 1, 1, start=args.events)
             persistor_procs.wait_for_events(db_url, 1, 60)
         else:
-            persistor_procs.publish(notify, 0, 1, 1)
+            persistor_procs.publish(notify, 1, 1, 1, start=args.events)
 
         samples: list[tuple[float, int]] = []
         done = threading.Event()

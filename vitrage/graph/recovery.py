@@ -93,7 +93,8 @@ class Recovery:
         from vitrage.storage import snapshots
         service = self.service
         handoff = service.handoff
-        if handoff is None:
+        if handoff is None or not service.accepting():
+            # Only the holder of the current term stores snapshots.
             return None
 
         class PositionLock:

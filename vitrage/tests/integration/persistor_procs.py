@@ -70,6 +70,22 @@ def dbsync(config: str) -> None:
                    check=True, capture_output=True, timeout=120)
 
 
+def hold_term(db_url: str, term: int, holder: str = 'test-publisher'
+              ) -> None:
+    """Make ``term`` the current one, as a graph taking it would: the
+    persistor writes only the current term.
+    """
+    import sqlalchemy as sa
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                'UPDATE graph_term SET term = :term, holder = :holder '
+                'WHERE id = 1'), {'term': term, 'holder': holder})
+    finally:
+        engine.dispose()
+
+
 class Persistor:
     """One ``vitrage-persistor`` command, in a process group of its own.
 

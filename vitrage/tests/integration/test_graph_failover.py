@@ -5,11 +5,14 @@ durable queues and MariaDB. The active graph holds a term with a lease
 in the database, and its lock queue on the broker; the standby waits.
 After ``kill -9`` of the active graph's whole process group the standby
 takes the next term: at once through the broker lock (the lease is one
-minute then, so only the lock can explain the takeover), or when the
-lease expires without it. It restores the snapshot taken after the first
-get_all plus the logged events, and the API answers again with the same
-topology, the alarms and states a template deduced included, without
-deducing them again. The ten kills under load are in test_chaos.
+minute then, so only the lock can explain the takeover), when the
+lease expires without it (the two graphs on two hosts), or at once when
+the standby runs on the dead graph's host and sees its process gone (no
+broker lock, a one-minute lease: the case of a graph restarted alone).
+It restores the snapshot taken after the first get_all plus the logged
+events, and the API answers again with the same topology, the alarms
+and states a template deduced included, without deducing them again.
+The ten kills under load are in test_chaos.
 """
 import re
 import time
@@ -91,12 +94,21 @@ def _owner(graphs, holder):
     raise AssertionError('no graph process has pid %d' % pid)
 
 
-@pytest.mark.parametrize('broker_lock', [True, False],
-                         ids=['broker-lock', 'lease'])
+#: How the standby takes over: (broker lock on, lease, the graphs on one
+#: host, what the standby's log must say).
+WAYS = {
+    'broker-lock': (True, LONG_LEASE, False, 'the broker lock of %s'),
+    'lease': (False, LEASE, False, None),
+    'dead-local-holder': (False, LONG_LEASE, True,
+                          'its holder %s, a process of this host, is gone'),
+}
+
+
+@pytest.mark.parametrize('way', sorted(WAYS))
 def test_standby_takes_over_after_kill_9(deployment, tmp_path,
                                          rabbit_transport_url,
-                                         mysql_database, broker_lock):
-    lease = LONG_LEASE if broker_lock else LEASE
+                                         mysql_database, way):
+    broker_lock, lease, same_host, reason = WAYS[way]
     prefix = helpers.unique_name('vitrage_failover')
     _static(tmp_path / 'static')
     (tmp_path / 'templates').mkdir()
@@ -124,13 +136,18 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
                         'purge_interval': 0},
     })
     persistor_procs.dbsync(str(config))
+    # The standby on another host, unless the case is the same host.
+    other = tmp_path / 'vitrage-b.conf'
+    other.write_text(config.read_text().replace(
+        'host = failover-host', 'host = %s' % (
+            'failover-host' if same_host else 'failover-host-b'), 1))
     try:
         deployment.start('collector', 'vitrage-collector', config)
         deployment.start('persistor', 'vitrage-persistor', config)
         graphs = [deployment.start('graph-a', 'vitrage-graph', config)]
         deployment.start('api', 'vitrage-api', config)
         deploy.wait_for_api(url, deployment, timeout=90)
-        graphs.append(deployment.start('graph-b', 'vitrage-graph', config))
+        graphs.append(deployment.start('graph-b', 'vitrage-graph', other))
         cli = deploy.Cli(url)
         before = deploy.topology_summary(
             cli.json('topology', 'show', '--all-tenants'))
@@ -151,12 +168,13 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
         term2, holder2 = deploy.wait_until(
             lambda: (lambda row: row if row[0] > term1 else None)(
                 _term(mysql_database)),
-            LONG_LEASE - 10 if broker_lock else 60,
+            LONG_LEASE - 10 if lease == LONG_LEASE else 60,
             'the standby to take a new term', deployment=deployment)
         assert term2 == term1 + 1 and holder2 != holder1
-        took_over = 'the broker lock of %s' % holder1
-        assert (took_over in standby.log()) == broker_lock, \
-            standby.log()[-3000:]
+        for other_way, (_lock, _lease, _host, said) in WAYS.items():
+            if said is not None:
+                assert ((said % holder1) in standby.log()) == \
+                    (other_way == way), standby.log()[-3000:]
         assert _owner([standby], holder2) is standby
         deploy.wait_for_api(url, deployment, timeout=90)
         after = deploy.topology_summary(
@@ -166,7 +184,7 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
         assert ', 0 action events' in standby.log(), standby.log()[-3000:]
         # It started from the snapshot taken after the first get_all,
         # plus the log, not from a new get_all.
-        assert 'restored snapshot' in standby.log(), standby.log()[-3000:]
+        assert 'restored from' in standby.log(), standby.log()[-3000:]
         # The new term's handled events reach the events table too.
         deploy.wait_until(
             lambda: _event_terms(mysql_database).get(term2, 0) >= 3, 60,
@@ -175,7 +193,8 @@ def test_standby_takes_over_after_kill_9(deployment, tmp_path,
     finally:
         names = {prefix + '_collector', prefix + '_graph',
                  prefix + '_graph.active_graph',
-                 prefix + '_graph.failover-host', prefix + '_events.info'}
+                 prefix + '_graph.failover-host',
+                 prefix + '_graph.failover-host-b', prefix + '_events.info'}
         for proc in deployment.processes:
             names.update('%s_collector.%s' % (prefix, collector_id)
                          for collector_id in re.findall(

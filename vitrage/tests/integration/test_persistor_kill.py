@@ -26,6 +26,7 @@ def setup(tmp_path, rabbit_transport_url, mysql_database, conf):
         str(tmp_path), rabbit_transport_url, mysql_database, topic,
         batch_size=500, batch_timeout_ms=50)
     persistor_procs.dbsync(config)
+    persistor_procs.hold_term(mysql_database, TERM)
     procs: list[persistor_procs.Persistor] = []
     try:
         yield config, topic, mysql_database, procs, tmp_path
