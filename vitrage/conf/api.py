@@ -4,7 +4,11 @@ GROUP = 'api'
 
 OPTS = [
     cfg.HostAddressOpt('host', default='0.0.0.0',
-                       help='Address the vitrage-api server listens on.'),
+                       help='Address the vitrage-api server listens on. '
+                            'With auth_mode noauth it must be a loopback '
+                            'address (the all-in-one listens on '
+                            '127.0.0.1) unless '
+                            'allow_noauth_on_public_address is set.'),
     cfg.PortOpt('port', default=8999,
                 help='Port the vitrage-api server listens on.'),
     cfg.StrOpt('auth_mode', default='keystone',
@@ -12,6 +16,12 @@ OPTS = [
                         ('noauth', 'Trust the X-User-Id, X-Project-Id and '
                                    'X-Roles headers (testing, all-in-one)')],
                help='How callers are authenticated.'),
+    cfg.BoolOpt('allow_noauth_on_public_address', default=False,
+                help='Let vitrage-api and vitrage-all-in-one serve auth_mode '
+                     'noauth on a non-loopback host, where anyone who can '
+                     'reach it may claim any identity and role. Off: they '
+                     'refuse to start with such a configuration. On: they '
+                     'start and log a warning.'),
     cfg.StrOpt('url_prefix', default='',
                help='Path prefix the API is served under, e.g. "/rca".'),
     cfg.IntOpt('workers', default=8, min=1,
