@@ -31,6 +31,14 @@ OPTS = [
                 help='Answer 503 on /v1/* while vitrage-graph is not ready.'),
     cfg.IntOpt('graph_rpc_timeout', default=60, min=1,
                help='Seconds an API request waits for vitrage-graph.'),
+    cfg.StrOpt('graph_rpc_version_cap', default=None,
+               regex=r'^\d+\.\d+$',
+               help='Highest graph RPC version vitrage-api sends, e.g. 1.1 '
+                    'while a rolling upgrade leaves vitrage-graph of the '
+                    'previous release running; a call that needs a newer '
+                    'version answers 503 naming both. Unset: every call '
+                    'goes with the lowest version that carries it, which '
+                    'older graphs answer when they know the call.'),
     cfg.IntOpt('service_heartbeat_interval', default=10, min=1,
                help='Seconds between the heartbeats a Vitrage process '
                     'writes to the services table of [database]; GET '

@@ -507,6 +507,12 @@ def test_endpoint_gzips_only_large_answers():
     client._require_ready = True
 
     class Fake:
+        def can_send_version(self, version):
+            return True
+
+        def prepare(self, **kwargs):
+            return self
+
         def call(self, context, method, **kwargs):
             return answer
     client._client = Fake()
