@@ -199,6 +199,19 @@ def test_relaxed_rules_restore_the_old_defaults(conf_fixture, tmp_path):
     assert response.status_code != 403, response.data
 
 
+def test_documented_user_name_admin_relaxation(conf_fixture, tmp_path):
+    # doc/source/admin/policy.rst: the rule of earlier releases.
+    app, _ = _app_with_policy_file(conf_fixture, tmp_path, {
+        'context_is_admin':
+            'role:admin or user_name:admin or noauth_admin:True'})
+    http = app.test_client()
+    named = dict(MEMBER, **{'X-User-Name': 'admin'})
+    assert http.post('/v1/topology/', headers=named,
+                     json={'all_tenants': True}).status_code == 200
+    assert http.post('/v1/topology/', headers=MEMBER,
+                     json={'all_tenants': True}).status_code == 403
+
+
 def test_public_paths_ignore_the_policy(conf_fixture, tmp_path):
     app, _ = _app_with_policy_file(conf_fixture, tmp_path,
                                    {'default': '!', 'status:get': '!'})
