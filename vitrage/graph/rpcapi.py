@@ -79,9 +79,11 @@ METHOD_VERSIONS: dict[str, str] = {
     'get_answer_part': '1.2',
 }
 """Each client method and the lowest version that carries it with its
-arguments: the version it is sent with. A method that gains an argument
-gets the new version when that argument is sent (see
-:meth:`GraphClient._prepare`)."""
+arguments: the version it is sent with. No method has gained an argument
+since it came. One that does must send the new version only when it sends
+that argument (``can_send_version``), leave the argument out for an older
+graph where the answer stays right without it, and otherwise raise
+:class:`GraphTooOld`."""
 
 ANSWER_PARTS_VERSION = '1.2'
 """The version from which a graph may answer in parts."""
@@ -118,17 +120,23 @@ class GraphUnavailable(GraphError):
 class GraphTooOld(GraphError):
     """vitrage-graph (or ``[api] graph_rpc_version_cap``) is older than
     the version a call needs: a rolling upgrade is not finished.
+
+    :param method: the call.
+    :param needed: the version it needs (:data:`METHOD_VERSIONS`).
+    :param cap: the cap that stopped it, or None when the graph refused.
     """
 
     def __init__(self, method: str, needed: str,
-                 spoken: str | None) -> None:
+                 cap: str | None) -> None:
+        spoken = ('%s ([api] graph_rpc_version_cap)' % cap if cap
+                  else 'an older version')
         super().__init__(
             503, 'vitrage-graph is too old for %s: it needs graph RPC '
             'version %s, the graph speaks %s; upgrade vitrage-graph'
-            % (method, needed, spoken or 'an older version'))
+            % (method, needed, spoken))
         self.method = method
         self.needed = needed
-        self.spoken = spoken
+        self.cap = cap
 
 
 class AnswerLost(GraphError):

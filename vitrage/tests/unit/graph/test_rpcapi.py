@@ -461,7 +461,8 @@ def test_a_cap_sends_what_the_old_graph_knows_and_refuses_the_rest(conf):
             client.get_rca(CTX, 'a1', False)
         assert info.value.description == (
             'vitrage-graph is too old for get_rca: it needs graph RPC '
-            'version 1.1, the graph speaks 1.0; upgrade vitrage-graph')
+            'version 1.1, the graph speaks 1.0 ([api] graph_rpc_version_cap); '
+            'upgrade vitrage-graph')
     finally:
         transport.cleanup()
 
