@@ -91,6 +91,16 @@ def test_delete_accepts_a_bare_string_and_query_parameters(http):
     assert body(http.get('/v1/template/')) == []
 
 
+def test_delete_of_an_empty_list_is_200_and_deletes_nothing(http):
+    kept = body(put(http, TEMPLATE))[0]
+    # What the stock client sends once no template is left to delete.
+    response = http.delete('/v1/template/', json={'id': []})
+    assert response.status_code == 200
+    assert response.data.strip() == b'null'
+    assert [r['uuid'] for r in body(http.get('/v1/template/'))] == [
+        kept['uuid']]
+
+
 def test_show_unknown_is_404_with_the_client_text(http):
     response = http.get('/v1/template/nothing')
     assert response.status_code == 404
