@@ -102,7 +102,8 @@ def build_scenario(template_name: str, index: int,
     specs = []
     for i, raw in enumerate(actions):
         specs.append(_build_action('%s-action%d' % (scenario_id, i), raw,
-                                   common, entities, target_error))
+                                   common, checked.clauses, entities,
+                                   target_error))
     used: list[str] = []
 
     def use(key: str | None) -> None:
@@ -131,16 +132,34 @@ def build_scenario(template_name: str, index: int,
 
 
 def _build_action(action_id: str, raw: RawAction, common: list[str],
+                  clauses: tuple[model.Clause, ...],
                   entities: dict[str, model.EntitySpec],
                   target_error: TargetError) -> model.ActionSpec:
+    """One action of a scenario.
+
+    A target or source must appear in the condition. As in the retired
+    project, it need not be bound by every clause: the action runs for
+    the matches of the clauses that bind it (an entity only in some
+    clauses of an ``or``, or positive only through a double ``not``).
+    One that no clause binds (it only occurs in negative terms) is
+    accepted with a warning: the action never runs.
+    """
     target = raw.target
     if target is None and raw.type == status.ACTION_EXECUTE_MISTRAL:
         target = common[0]
+    bound = {key for clause in clauses for key in clause.entities}
+    mentioned = bound | {key for clause in clauses
+                         for key in clause.negative_only_entities}
     for role, key in (('target', target), ('source', raw.source)):
-        if key is not None and key not in common:
+        if key is None:
+            continue
+        if key not in mentioned:
             raise target_error(
-                role, key, '%r is not bound by every clause of the '
-                'condition' % key)
+                role, key, '%r does not appear in the condition' % key)
+        if key not in bound:
+            LOG.warning('%s: the %s %r occurs only in negative terms of '
+                        'the condition, so no match binds it and the '
+                        'action never runs', action_id, role, key)
     properties = functions.compile_value(dict(raw.properties))
     causing = properties.get('causing_alarm')
     if isinstance(causing, str):

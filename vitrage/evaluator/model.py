@@ -326,9 +326,11 @@ class ActionSpec:
     :ivar source: entity key of the cause (``add_causal_relationship``).
     :ivar properties: ``alarm_name``/``severity``/``causing_alarm``
         (raise_alarm), ``state`` (set_state), ``workflow``/``input``
-        (execute_mistral). Values are strings, dicts of them, or
-        :class:`~vitrage.evaluator.functions.GetAttr` (evaluate per match
-        with :func:`vitrage.evaluator.functions.evaluate`);
+        (execute_mistral). Values are strings, dicts of them,
+        :class:`~vitrage.evaluator.functions.GetAttr` or
+        :class:`~vitrage.evaluator.functions.Interpolation` (text with
+        ``get_attr`` calls inside; evaluate both per match with
+        :func:`vitrage.evaluator.functions.evaluate`);
         ``causing_alarm`` is ``GetAttr(<alarm key>, 'vitrage_id')``.
     """
 

@@ -55,6 +55,23 @@ def test_validate_answers_one_result_per_template(http):
     assert body(http.get('/v1/template/')) == []
 
 
+def test_validating_an_equivalence_answers_an_empty_status_code(http):
+    equivalence = {'metadata': {'version': '2', 'name': 'eq',
+                                'type': 'equivalence'},
+                   'equivalences': [{'equivalence': [
+                       {'entity': {'category': 'ALARM', 'type': 'nagios',
+                                   'name': 'disk_full'}},
+                       {'entity': {'category': 'ALARM', 'type': 'zabbix',
+                                   'name': 'Disk is full'}}]}]}
+    response = http.post('/v1/template/', json={
+        'templates': [['/eq.yaml', equivalence]], 'template_type': None,
+        'params': {}})
+    assert body(response)['results'] == [{
+        'file path': '/eq.yaml', 'status': 'validation OK',
+        'description': 'Template validation', 'message': 'No Validation',
+        'status code': ''}]
+
+
 def test_add_list_show_and_delete(http):
     rows = body(put(http, TEMPLATE))
     assert len(rows) == 1
