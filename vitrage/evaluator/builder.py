@@ -6,7 +6,6 @@ the action targets are checked.
 """
 from collections.abc import Callable
 import dataclasses
-import re
 from typing import Any
 
 from oslo_log import log
@@ -16,6 +15,7 @@ from vitrage.common.constants import Prop
 from vitrage.evaluator import condition
 from vitrage.evaluator import functions
 from vitrage.evaluator import model
+from vitrage.evaluator import regex
 from vitrage.evaluator import status
 from vitrage.evaluator.status import TemplateValidationError
 
@@ -65,23 +65,20 @@ def check_condition(text: str, parsed: condition.ParsedCondition,
 def compile_regex(key: str, constraints: dict[str, str]) -> model.EntitySpec:
     """The entity spec of template entity ``key``.
 
-    :raises TemplateValidationError: 47, an invalid ``.regex`` value.
+    :raises TemplateValidationError: 47, a ``.regex`` value that is not
+        a valid regular expression or uses a construct that needs
+        backtracking (named in the message; see
+        :mod:`vitrage.evaluator.regex`).
     """
-    try:
-        return model.EntitySpec.from_template(key, constraints)
-    except re.error as e:
-        bad = [k for k, v in constraints.items()
-               if model.is_regex_key(k) and not _compiles(v)]
-        raise TemplateValidationError(
-            47, '%s of entity %r: %s' % (bad[0] if bad else 'regex', key, e))
-
-
-def _compiles(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
+    for prop, pattern in constraints.items():
+        if not model.is_regex_key(prop):
+            continue
+        try:
+            regex.compile_pattern(pattern)
+        except regex.TemplateRegexError as e:
+            raise TemplateValidationError(
+                47, '%s of entity %r: %s' % (prop, key, e)) from e
+    return model.EntitySpec.from_template(key, constraints)
 
 
 def build_scenario(template_name: str, index: int,
