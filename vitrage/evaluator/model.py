@@ -159,7 +159,7 @@ class EntitySpec:
                 return False
             if not isinstance(actual, str):
                 actual = str(actual)
-            if pattern.match(actual) is None:
+            if not pattern.match(actual):
                 return False
         return True
 

@@ -49,6 +49,17 @@ def test_used_regexes_match_as_python_does(pattern):
             re.match(pattern, text)), text
 
 
+def test_matching_asks_re2_directly_and_agrees_with_its_match():
+    for pattern in USED:
+        compiled = regex.compile_pattern(pattern)
+        assert compiled.direct, pattern
+        public = regex.LinearPattern(pattern, compiled._compiled)
+        public._direct = None      # google-re2's own match objects
+        for text in TEXTS + ['\ud800', 'ééé ' * 50]:
+            assert compiled.match(text) is public.match(text), (pattern,
+                                                                text)
+
+
 @pytest.mark.parametrize('name', SAMPLE_FILES)
 def test_sample_templates_regexes_compile(name):
     with open(os.path.join(SAMPLES, name)) as stream:
