@@ -405,7 +405,8 @@ def _mistral_properties(properties: dict[str, Any],
     workflow = properties.pop('workflow')
     if version == '1':
         for key, value in properties.items():
-            if functions.looks_like_call(value):
+            if functions.looks_like_call(value) or \
+                    functions.parse_interpolation(value) is not None:
                 raise TemplateValidationError(137, '%s: %s' % (key, value))
         return {'workflow': workflow, 'input': properties}
     extra = [k for k in properties if k != 'input']

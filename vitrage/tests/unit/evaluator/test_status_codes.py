@@ -461,6 +461,13 @@ RETIRED_CASES = [
      + v2_scenario(condition='alarm and host'),
      {'definitions': {'host_defs': INCLUDED_DEFINITIONS}}, 0, VALID,
      GENERAL),
+    ('retired_137_get_attr_in_text_in_v1',
+     V1_HEAD + V2_DEFINITIONS + v2_scenario(
+         'action: {action_type: execute_mistral, properties: '
+         '{workflow: wf, host: "get_attr(host, name) is down"}}'),
+     {'template_type': 'standard'}, 137,
+     'Functions are supported only from version 2 - host: '
+     'get_attr(host, name) is down', CONTENT),
     ('retired_4_includes_without_value', v2() + 'includes:\n', {}, 4,
      "Syntax error - expected a list @ data['includes']", SYNTAX),
     ('retired_135_or_of_negated_clauses',
