@@ -8,8 +8,9 @@ for the API:
   sorted and filtered;
 * :meth:`AlarmQueries.history`: active and ended alarms in a time window;
 * :meth:`AlarmQueries.count`: active alarms per operational severity;
-* :meth:`AlarmQueries.rca`: the alarms linked to one by ``causes`` edges,
-  forward and backward, at any depth, ended ones included.
+* :meth:`AlarmQueries.rca`: an alarm, what causes it and what it causes
+  (``causes`` edges followed upstream only and downstream only, at any
+  depth), ended ones included.
 
 An alarm *record* (section 7.2) is the payload stored at activation, with
 the columns that later changes keep current (severities, resource
