@@ -60,6 +60,7 @@ from vitrage.common.exceptions import BadRequest
 from vitrage.common.exceptions import ConfigError
 from vitrage.common.exceptions import NotFound
 from vitrage.common.exceptions import VitrageError
+from vitrage.graph import driver
 from vitrage.graph.driver import EntityGraph
 from vitrage.graph import views
 
@@ -760,10 +761,20 @@ def list_alarms_view(graph: EntityGraph, ctx: dict,
 
 def rca_view(graph: EntityGraph, ctx: dict, alarm_id: str,
              all_tenants: bool = False) -> dict:
-    """The live alarms linked to ``alarm_id`` by live ``causes`` edges,
-    forward and backward, at any depth (section 5.1 plus
-    ``inspected_index``, the requested alarm first). Alarms the caller
-    may not see are not crossed.
+    """The root cause analysis of ``alarm_id`` on the live graph
+    (rest-api-v1.md 4.11: format 5.1 plus ``inspected_index``, the
+    requested alarm first).
+
+    The alarm, what causes it (live ``causes`` edges followed upstream
+    only, towards causes, at any depth) and what it causes (followed
+    downstream only). An alarm that only shares an effect or a cause
+    with the requested one is not related. Links are the edges followed.
+    Alarms the caller may not see are not crossed.
+
+    :param graph: the entity graph.
+    :param ctx: the caller's request context.
+    :param alarm_id: the vitrage_id of the alarm.
+    :param all_tenants: see every project's alarms.
     """
     visible = _alarm_scope(ctx, all_tenants)
     answer = {'directed': True, 'multigraph': True, 'graph': {},
@@ -771,37 +782,66 @@ def rca_view(graph: EntityGraph, ctx: dict, alarm_id: str,
     root = graph.get_vertex(alarm_id)
     if root is None or not _live_alarm(root) or not visible(root):
         return answer
+
+    def usable(vid: str) -> bool:
+        v = graph.get_vertex(vid)
+        return v is not None and _live_alarm(v) and visible(v)
+
     order = [alarm_id]
-    index = {alarm_id: 0}
-    links = []
-    seen_edges = set()
-    i = 0
-    while i < len(order):
-        for src, dst, label, data in graph.edges(order[i],
-                                                 label=EdgeLabel.CAUSES):
-            if data.get(Prop.IS_DELETED) or (src, dst) in seen_edges:
-                continue
-            other = dst if src == order[i] else src
-            if other not in index:
-                v = graph.get_vertex(other)
-                if v is None or not _live_alarm(v) or not visible(v):
-                    continue
-                index[other] = len(order)
-                order.append(other)
-            seen_edges.add((src, dst))
-            link = {'source': index[src], 'target': index[dst],
-                    'key': label, Prop.RELATIONSHIP_TYPE: label}
-            link.update(data)
-            links.append(link)
-        i += 1
+    edges: dict[tuple[str, str], tuple[str, str, str, dict]] = {}
+    for direction in (driver.IN, driver.OUT):
+        for edge in causal_walk(graph, alarm_id, direction, usable):
+            # In a causal cycle both walks follow the same edges.
+            edges.setdefault(edge[:2], edge)
+            for vid in edge[:2]:
+                if vid not in order:
+                    order.append(vid)
+    index = {vid: position for position, vid in enumerate(order)}
     for position, vid in enumerate(order):
         node = dict(graph.get_vertex(vid))
         if node.get(Prop.ID) is None:
             node[Prop.ID] = vid
         node[Prop.GRAPH_INDEX] = position
         answer['nodes'].append(node)
-    answer['links'] = links
+    for src, dst, label, data in edges.values():
+        link = {'source': index[src], 'target': index[dst],
+                'key': label, Prop.RELATIONSHIP_TYPE: label}
+        link.update(data)
+        answer['links'].append(link)
     return answer
+
+
+def causal_walk(graph: EntityGraph, start: str, direction: str,
+                usable: Callable[[str], bool]
+                ) -> Iterator[tuple[str, str, str, dict]]:
+    """The live ``causes`` edges reached from ``start`` going one way
+    only, breadth first, each once.
+
+    :param graph: the entity graph.
+    :param start: the vitrage_id to start from (not checked).
+    :param direction: ``IN`` (towards causes) or ``OUT`` (towards
+        effects).
+    :param usable: whether an alarm may be reached and crossed.
+    """
+    reached = {start}
+    frontier = [start]
+    seen_edges = set()
+    while frontier:
+        following = []
+        for vid in frontier:
+            for src, dst, label, data in graph.edges(
+                    vid, direction, EdgeLabel.CAUSES):
+                if data.get(Prop.IS_DELETED) or (src, dst) in seen_edges:
+                    continue
+                other = src if direction == driver.IN else dst
+                if other not in reached:
+                    if not usable(other):
+                        continue
+                    reached.add(other)
+                    following.append(other)
+                seen_edges.add((src, dst))
+                yield src, dst, label, data
+        frontier = following
 
 
 def _caller(ctx: dict) -> dict:
