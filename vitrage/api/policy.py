@@ -7,11 +7,17 @@ policy code. Requests asking for ``all_tenants`` are checked again
 against ``<rule>:all_tenants`` (:func:`enforce_all_tenants`, called by
 :func:`vitrage.api.request.context`).
 
-Defaults follow rest-api-v1.md 1.5: every operation is open to any
-authenticated caller, ``all_tenants`` needs an admin (role ``admin``, or
-user name ``admin``, or the identity-less caller of ``noauth`` mode). A
-policy file (``[oslo_policy] policy_file``, default ``policy.yaml``
-found next to the configuration files) overrides any rule;
+Defaults follow OpenStack's secure RBAC defaults: reading is open to
+any authenticated caller; what changes every tenant's view (adding and
+deleting templates) needs an admin; posting events (a host down marks
+every instance on it) needs an admin or the ``service`` role of the
+monitors that post them; ``all_tenants`` needs an admin. An admin has
+role ``admin`` (roles come from ``X-Roles`` alone, never from the user
+name), or is the identity-less caller of ``noauth`` mode.
+:data:`RELAXED_RULES` lists the rules of earlier releases, which a
+policy file may restore (doc/source/admin/policy.rst). A policy file
+(``[oslo_policy] policy_file``, default ``policy.yaml`` found next to
+the configuration files) overrides any rule;
 ``oslopolicy-sample-generator --namespace vitrage`` writes a sample.
 """
 import logging
@@ -23,7 +29,9 @@ from oslo_policy import policy
 LOG = logging.getLogger(__name__)
 
 ADMIN_RULE = 'context_is_admin'
+SERVICE_RULE = 'service_api'
 ANY_RULE = 'default'
+ADMIN_OR_SERVICE = 'rule:%s or rule:%s' % (ADMIN_RULE, SERVICE_RULE)
 ALL_TENANTS_SUFFIX = ':all_tenants'
 
 PUBLIC_ENDPOINTS = frozenset(('root.versions', 'root.healthcheck'))
@@ -107,6 +115,21 @@ _OPERATIONS: dict[str, list[tuple[str, str]]] = {
     'status:get': [('GET', '/v1/status/')],
 }
 
+_DEFAULTS: dict[str, str] = {
+    'template:add': 'rule:%s' % ADMIN_RULE,
+    'template:delete': 'rule:%s' % ADMIN_RULE,
+    'event:post': ADMIN_OR_SERVICE,
+}
+"""Operations whose default is not ``""`` (any authenticated caller)."""
+
+RELAXED_RULES: dict[str, str] = {
+    'template:add': '',
+    'template:delete': '',
+    'event:post': '',
+}
+"""The defaults of earlier releases for the rules :data:`_DEFAULTS`
+tightened: a policy file holding these restores the old behaviour."""
+
 ALL_TENANTS_RULES = ('topology:get', 'resource:list', 'resource:count',
                      'alarm:list', 'alarm:count', 'alarm:history',
                      'rca:show', 'webhook:list')
@@ -118,10 +141,13 @@ def list_rules() -> list[policy.RuleDefault]:
     rules: list[policy.RuleDefault] = [
         policy.RuleDefault(
             ADMIN_RULE,
-            'role:admin or user_name:admin or noauth_admin:True',
-            description='Who is an administrator: role admin, user name '
-                        'admin, or (noauth mode) a caller sending no '
-                        'identity headers.'),
+            'role:admin or noauth_admin:True',
+            description='Who is an administrator: role admin, or (noauth '
+                        'mode) a caller sending no identity headers.'),
+        policy.RuleDefault(
+            SERVICE_RULE, 'role:service',
+            description='Services and monitors that post events (e.g. '
+                        'the Alertmanager user of Basic authentication).'),
         policy.RuleDefault(
             ANY_RULE, '',
             description='Any caller the auth middleware let in; the rule '
@@ -129,8 +155,12 @@ def list_rules() -> list[policy.RuleDefault]:
     ]
     for name, operations in _OPERATIONS.items():
         ops = [{'method': m, 'path': p} for m, p in operations]
+        description = _DESCRIPTIONS[name]
+        if name in RELAXED_RULES:
+            description += (' Earlier releases allowed any caller '
+                            '("%s").' % RELAXED_RULES[name])
         rules.append(policy.DocumentedRuleDefault(
-            name, '', _DESCRIPTIONS[name], ops))
+            name, _DEFAULTS.get(name, ''), description, ops))
         if name in ALL_TENANTS_RULES:
             rules.append(policy.DocumentedRuleDefault(
                 name + ALL_TENANTS_SUFFIX, 'rule:%s' % ADMIN_RULE,

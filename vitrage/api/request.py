@@ -4,9 +4,10 @@ Identity (rest-api-v1.md 1.5) comes from the headers an auth middleware
 (or, in ``noauth`` mode, the client) sets: ``X-User-Id`` (or
 ``X-User``), ``X-Project-Id`` (or ``X-Tenant-Id``), ``X-Roles``
 (comma-separated) and ``X-User-Name``. The caller is an admin when
-``admin`` is one of its roles or its user name is ``admin``. In
-``noauth`` mode a request with none of these headers is an admin of no
-project, which sees everything.
+``admin`` is one of its roles: roles come from ``X-Roles`` alone, a user
+named ``admin`` without the role is not one. In ``noauth`` mode a
+request with none of these headers is an admin of no project, which
+sees everything.
 """
 from collections.abc import Callable
 import functools
@@ -61,8 +62,7 @@ def identity() -> dict:
             user_id is None and project_id is None and user_name is None):
         return {'user_id': None, 'project_id': None, 'roles': [],
                 'is_admin': True, 'user_name': None}
-    is_admin = (ADMIN in (r.lower() for r in roles) or
-                user_name == ADMIN)
+    is_admin = ADMIN in (r.lower() for r in roles)
     return {'user_id': user_id, 'project_id': project_id, 'roles': roles,
             'is_admin': is_admin, 'user_name': user_name}
 

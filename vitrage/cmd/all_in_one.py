@@ -154,6 +154,8 @@ class AllInOne:
 @console_script
 def main(argv: list[str] | None = None) -> None:
     conf = build_conf(argv)
+    from vitrage.cmd import api as api_cmd
+    api_cmd.check_listen_address(conf)
     aio = AllInOne(conf)
     stop = threading.Event()
 

@@ -4,7 +4,11 @@ GROUP = 'api'
 
 OPTS = [
     cfg.HostAddressOpt('host', default='0.0.0.0',
-                       help='Address the vitrage-api server listens on.'),
+                       help='Address the vitrage-api server listens on. '
+                            'With auth_mode noauth it must be a loopback '
+                            'address (the all-in-one listens on '
+                            '127.0.0.1) unless '
+                            'allow_noauth_on_public_address is set.'),
     cfg.PortOpt('port', default=8999,
                 help='Port the vitrage-api server listens on.'),
     cfg.StrOpt('auth_mode', default='keystone',
@@ -12,6 +16,12 @@ OPTS = [
                         ('noauth', 'Trust the X-User-Id, X-Project-Id and '
                                    'X-Roles headers (testing, all-in-one)')],
                help='How callers are authenticated.'),
+    cfg.BoolOpt('allow_noauth_on_public_address', default=False,
+                help='Let vitrage-api and vitrage-all-in-one serve auth_mode '
+                     'noauth on a non-loopback host, where anyone who can '
+                     'reach it may claim any identity and role. Off: they '
+                     'refuse to start with such a configuration. On: they '
+                     'start and log a warning.'),
     cfg.StrOpt('url_prefix', default='',
                help='Path prefix the API is served under, e.g. "/rca".'),
     cfg.IntOpt('workers', default=8, min=1,
@@ -21,6 +31,14 @@ OPTS = [
                 help='Answer 503 on /v1/* while vitrage-graph is not ready.'),
     cfg.IntOpt('graph_rpc_timeout', default=60, min=1,
                help='Seconds an API request waits for vitrage-graph.'),
+    cfg.StrOpt('graph_rpc_version_cap', default=None,
+               regex=r'^\d+\.\d+$',
+               help='Highest graph RPC version vitrage-api sends, e.g. 1.1 '
+                    'while a rolling upgrade leaves vitrage-graph of the '
+                    'previous release running; a call that needs a newer '
+                    'version answers 503 naming both. Unset: every call '
+                    'goes with the lowest version that carries it, which '
+                    'older graphs answer when they know the call.'),
     cfg.IntOpt('service_heartbeat_interval', default=10, min=1,
                help='Seconds between the heartbeats a Vitrage process '
                     'writes to the services table of [database]; GET '

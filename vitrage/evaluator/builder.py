@@ -6,7 +6,6 @@ the action targets are checked.
 """
 from collections.abc import Callable
 import dataclasses
-import re
 from typing import Any
 
 from oslo_log import log
@@ -16,6 +15,7 @@ from vitrage.common.constants import Prop
 from vitrage.evaluator import condition
 from vitrage.evaluator import functions
 from vitrage.evaluator import model
+from vitrage.evaluator import regex
 from vitrage.evaluator import status
 from vitrage.evaluator.status import TemplateValidationError
 
@@ -65,23 +65,20 @@ def check_condition(text: str, parsed: condition.ParsedCondition,
 def compile_regex(key: str, constraints: dict[str, str]) -> model.EntitySpec:
     """The entity spec of template entity ``key``.
 
-    :raises TemplateValidationError: 47, an invalid ``.regex`` value.
+    :raises TemplateValidationError: 47, a ``.regex`` value that is not
+        a valid regular expression or uses a construct that needs
+        backtracking (named in the message; see
+        :mod:`vitrage.evaluator.regex`).
     """
-    try:
-        return model.EntitySpec.from_template(key, constraints)
-    except re.error as e:
-        bad = [k for k, v in constraints.items()
-               if model.is_regex_key(k) and not _compiles(v)]
-        raise TemplateValidationError(
-            47, '%s of entity %r: %s' % (bad[0] if bad else 'regex', key, e))
-
-
-def _compiles(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
+    for prop, pattern in constraints.items():
+        if not model.is_regex_key(prop):
+            continue
+        try:
+            regex.compile_pattern(pattern)
+        except regex.TemplateRegexError as e:
+            raise TemplateValidationError(
+                47, '%s of entity %r: %s' % (prop, key, e)) from e
+    return model.EntitySpec.from_template(key, constraints)
 
 
 def build_scenario(template_name: str, index: int,
@@ -102,7 +99,8 @@ def build_scenario(template_name: str, index: int,
     specs = []
     for i, raw in enumerate(actions):
         specs.append(_build_action('%s-action%d' % (scenario_id, i), raw,
-                                   common, entities, target_error))
+                                   common, checked.clauses, entities,
+                                   target_error))
     used: list[str] = []
 
     def use(key: str | None) -> None:
@@ -131,16 +129,34 @@ def build_scenario(template_name: str, index: int,
 
 
 def _build_action(action_id: str, raw: RawAction, common: list[str],
+                  clauses: tuple[model.Clause, ...],
                   entities: dict[str, model.EntitySpec],
                   target_error: TargetError) -> model.ActionSpec:
+    """One action of a scenario.
+
+    A target or source must appear in the condition. As in the retired
+    project, it need not be bound by every clause: the action runs for
+    the matches of the clauses that bind it (an entity only in some
+    clauses of an ``or``, or positive only through a double ``not``).
+    One that no clause binds (it only occurs in negative terms) is
+    accepted with a warning: the action never runs.
+    """
     target = raw.target
     if target is None and raw.type == status.ACTION_EXECUTE_MISTRAL:
         target = common[0]
+    bound = {key for clause in clauses for key in clause.entities}
+    mentioned = bound | {key for clause in clauses
+                         for key in clause.negative_only_entities}
     for role, key in (('target', target), ('source', raw.source)):
-        if key is not None and key not in common:
+        if key is None:
+            continue
+        if key not in mentioned:
             raise target_error(
-                role, key, '%r is not bound by every clause of the '
-                'condition' % key)
+                role, key, '%r does not appear in the condition' % key)
+        if key not in bound:
+            LOG.warning('%s: the %s %r occurs only in negative terms of '
+                        'the condition, so no match binds it and the '
+                        'action never runs', action_id, role, key)
     properties = functions.compile_value(dict(raw.properties))
     causing = properties.get('causing_alarm')
     if isinstance(causing, str):

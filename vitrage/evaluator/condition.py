@@ -269,8 +269,11 @@ def build_clauses(dnf: list[list[Literal]],
     :param relationships: every relationship key -> spec; any other ref
         is an entity.
     :param text: the condition, for error details.
-    :raises TemplateValidationError: 86 (a negated entity), 134 (a clause
-        without a positive term).
+    :raises TemplateValidationError: 86 (a negated entity), 134 (a
+        condition of one clause without a positive term). A clause
+        without a positive term among several (``NOT a [on] h OR NOT b
+        [on] h``) is left to the trial load, which reports 135 (no
+        common entity) as the retired validator did.
     """
     for clause in dnf:
         for ref, positive in clause:
@@ -280,7 +283,8 @@ def build_clauses(dnf: list[list[Literal]],
                     % (ref, text))
     result = []
     for clause in dnf:
-        if not any(positive for _ref, positive in clause):
+        if len(dnf) == 1 and not any(positive for _ref, positive
+                                     in clause):
             raise TemplateValidationError(134, 'in condition %r' % text)
         entities: list[str] = []
         rels = []

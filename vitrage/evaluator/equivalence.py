@@ -14,6 +14,7 @@ from typing import Any
 
 from vitrage.common import exceptions
 from vitrage.evaluator import model
+from vitrage.evaluator import regex
 from vitrage.evaluator.status import TemplateValidationError
 
 EQUIVALENCES = 'equivalences'
@@ -36,7 +37,8 @@ def load_equivalence(template: Mapping[str, Any]) -> model.EquivalenceDef:
     Upstream does not validate these templates (the API answers "No
     Validation"); loading still refuses a shape it cannot use.
 
-    :raises TemplateValidationError: code 4, with the offending path.
+    :raises TemplateValidationError: code 4, with the offending path;
+        47 for a regex that cannot be compiled.
     """
     metadata = template.get('metadata')
     name = metadata.get('name', '') if isinstance(metadata, dict) else ''
@@ -61,8 +63,12 @@ def load_equivalence(template: Mapping[str, Any]) -> model.EquivalenceDef:
                 raise _bad('expected str values @ %s' % epath)
             constraints = {k: v for k, v in constraints.items()
                            if k != 'template_id'}
-            signature = model.EntitySpec.from_template(
-                '', constraints).signature
+            try:
+                signature = model.EntitySpec.from_template(
+                    '', constraints).signature
+            except regex.TemplateRegexError as e:
+                raise TemplateValidationError(
+                    47, '%s @ %s' % (e, epath)) from e
             if signature in seen and seen[signature] != i:
                 raise _bad('%s is already in group %d' % (epath,
                                                           seen[signature]))

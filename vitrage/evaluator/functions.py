@@ -3,6 +3,14 @@
 Only these two are functions. Any other text, even ``cpu (high)`` or
 ``f(x)``, is a literal (templates.md section 7 advises this over the
 upstream habit of taking every ``something(...)`` for a call).
+
+A value that is wholly a ``get_attr`` call becomes the property's value
+(None when absent). ``get_attr`` calls inside longer text, such as
+``get_attr(host, name) is down`` (which the retired validator accepted),
+are replaced by the property's text, the rest kept as written: ``cmp-7
+is down`` (an absent property gives empty text). templates.md says
+nothing of such values; this is the reading that serves template
+authors.
 """
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -16,6 +24,7 @@ GET_ATTR = 'get_attr'
 _ARG = r"""\s*['"]?([^\s(),'"]+)['"]?\s*"""
 _GET_PARAM_RE = re.compile(r'get_param\(%s\)$' % _ARG)
 _GET_ATTR_RE = re.compile(r'get_attr\(%s,%s\)$' % (_ARG, _ARG))
+_GET_ATTR_ANYWHERE_RE = re.compile(r'get_attr\(%s,%s\)' % (_ARG, _ARG))
 _GET_PARAM_START_RE = re.compile(r'get_param\s*\(')
 _CALL_LIKE_RE = re.compile(r'\s*\w+\s*\(.*\)\s*$', re.DOTALL)
 
@@ -33,6 +42,39 @@ class GetAttr:
 
     def __str__(self) -> str:
         return '%s(%s, %s)' % (GET_ATTR, self.entity, self.prop)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Interpolation:
+    """Text with ``get_attr`` calls inside (``get_attr(host, name) is
+    down``): literal strings and :class:`GetAttr` parts, in order.
+    """
+
+    parts: tuple[str | GetAttr, ...]
+
+    def __str__(self) -> str:
+        return ''.join(str(part) for part in self.parts)
+
+
+def parse_interpolation(value: Any) -> Interpolation | None:
+    """``value`` as an :class:`Interpolation` if it holds a well-formed
+    ``get_attr`` call and more text; None otherwise (also for a value
+    that is wholly one call: see :func:`parse_get_attr`).
+    """
+    if not isinstance(value, str) or parse_get_attr(value) is not None:
+        return None
+    parts: list[str | GetAttr] = []
+    position = 0
+    for match in _GET_ATTR_ANYWHERE_RE.finditer(value):
+        if match.start() > position:
+            parts.append(value[position:match.start()])
+        parts.append(GetAttr(match.group(1), match.group(2)))
+        position = match.end()
+    if not parts:
+        return None
+    if position < len(value):
+        parts.append(value[position:])
+    return Interpolation(tuple(parts))
 
 
 def is_get_param_call(value: Any) -> bool:
@@ -66,6 +108,14 @@ def is_function_call(value: Any) -> bool:
             or _GET_PARAM_RE.match(value.strip()) is not None)
 
 
+def holds_function_call(value: Any) -> bool:
+    """Whether ``value`` is a well-formed call or text with ``get_attr``
+    calls inside (the code 138 check: ``(``, ``)`` and ``,`` are then
+    allowed).
+    """
+    return is_function_call(value) or parse_interpolation(value) is not None
+
+
 def looks_like_call(value: Any) -> bool:
     """Whether ``value`` has the shape ``name(...)`` (any name)."""
     return isinstance(value, str) and _CALL_LIKE_RE.match(value) is not None
@@ -86,7 +136,10 @@ def compile_value(value: Any) -> Any:
     if isinstance(value, list):
         return [compile_value(v) for v in value]
     attr = parse_get_attr(value)
-    return attr if attr is not None else value
+    if attr is not None:
+        return attr
+    text = parse_interpolation(value)
+    return text if text is not None else value
 
 
 def evaluate(value: Any,
@@ -104,6 +157,12 @@ def evaluate(value: Any,
             return lookup(value.entity, value.prop)
         vertex = lookup.get(value.entity)
         return None if vertex is None else vertex.get(value.prop)
+    if isinstance(value, Interpolation):
+        texts = []
+        for part in value.parts:
+            found = evaluate(part, lookup)
+            texts.append('' if found is None else str(found))
+        return ''.join(texts)
     if isinstance(value, dict):
         return {k: evaluate(v, lookup) for k, v in value.items()}
     if isinstance(value, list):
@@ -113,7 +172,7 @@ def evaluate(value: Any,
 
 def to_plain(value: Any) -> Any:
     """A compiled value back in template (string) form, for storage."""
-    if isinstance(value, GetAttr):
+    if isinstance(value, (GetAttr, Interpolation)):
         return str(value)
     if isinstance(value, dict):
         return {k: to_plain(v) for k, v in value.items()}
@@ -126,6 +185,8 @@ def attr_references(value: Any) -> list[GetAttr]:
     """Every :class:`GetAttr` inside a compiled value."""
     if isinstance(value, GetAttr):
         return [value]
+    if isinstance(value, Interpolation):
+        return [part for part in value.parts if isinstance(part, GetAttr)]
     found = []
     if isinstance(value, dict):
         for v in value.values():

@@ -107,26 +107,32 @@ def check_syntax(template: Mapping[str, Any], version: str,
     if version == '2':
         parameters.check_section(template)
     if includes_present:
-        includes = template[INCLUDES]
+        # The shape first: an empty ``includes:`` (no value) is not a
+        # list (4), as the retired validator reported; ``[]`` is 140.
+        includes = _list(template[INCLUDES], "data['includes']")
         if not includes:
             raise TemplateValidationError(140)
-        for i, item in enumerate(_list(includes, "data['includes']")):
+        for i, item in enumerate(includes):
             path = "data['includes'][%d]" % i
             item = _mapping(item, path)
             if not item.get('name'):
                 raise TemplateValidationError(141, path)
             _strings(item, path)
     if DEFINITIONS in template:
-        _check_definitions(template[DEFINITIONS])
+        # With includes, the entities may all come from the included
+        # definition templates.
+        _check_definitions(template[DEFINITIONS],
+                           entities_required=not includes_present)
     if not definition:
         _check_scenarios(template[SCENARIOS])
 
 
-def _check_definitions(definitions: Any) -> None:
+def _check_definitions(definitions: Any,
+                       entities_required: bool = True) -> None:
     definitions = _mapping(definitions, "data['definitions']")
-    if ENTITIES not in definitions:
+    if ENTITIES not in definitions and entities_required:
         raise TemplateValidationError(20)
-    entities = definitions[ENTITIES]
+    entities = definitions.get(ENTITIES, [])
     entities = [] if entities == '' else _list(
         entities, "data['definitions']['entities']")
     for i, item in enumerate(entities):
@@ -399,7 +405,8 @@ def _mistral_properties(properties: dict[str, Any],
     workflow = properties.pop('workflow')
     if version == '1':
         for key, value in properties.items():
-            if functions.looks_like_call(value):
+            if functions.looks_like_call(value) or \
+                    functions.parse_interpolation(value) is not None:
                 raise TemplateValidationError(137, '%s: %s' % (key, value))
         return {'workflow': workflow, 'input': properties}
     extra = [k for k in properties if k != 'input']
@@ -411,7 +418,7 @@ def _mistral_properties(properties: dict[str, Any],
             4, "expected a mapping for execute_mistral 'input'")
     for key, value in inputs.items():
         if (functions.has_call_characters(value)
-                and not functions.is_function_call(value)):
+                and not functions.holds_function_call(value)):
             LOG.warning('execute_mistral input %r=%r holds "(", ")" or ","'
                         ' but is not a function call; it is taken as text',
                         key, value)

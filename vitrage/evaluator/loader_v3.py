@@ -164,7 +164,7 @@ def _check_action(action: Any, path: str, entities: Mapping,
         required('workflow', 10105)
         for name, item in body.get('input', {}).items():
             if (functions.has_call_characters(item)
-                    and not functions.is_function_call(item)):
+                    and not functions.holds_function_call(item)):
                 raise TemplateValidationError(
                     138, '%r @ %s' % (item, path))
         return

@@ -18,12 +18,12 @@ JSON-friendly dicts for storage and the wire.
 """
 from collections.abc import Mapping
 import dataclasses
-import re
 from typing import Any
 from typing import Union
 
 from vitrage.common.constants import Prop
 from vitrage.evaluator import functions
+from vitrage.evaluator import regex
 
 REGEX_SUFFIX = '.regex'
 
@@ -86,7 +86,8 @@ def _is_true(value: Any) -> bool:
 
 
 def _compile_all(regexes: Pairs) -> tuple:
-    return tuple((prop, re.compile(pattern)) for prop, pattern in regexes)
+    return tuple((prop, regex.compile_pattern(pattern))
+                 for prop, pattern in regexes)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -97,7 +98,10 @@ class EntitySpec:
     :ivar constraints: sorted ``(graph property, value)`` equality pairs,
         aliases applied (``category`` -> ``vitrage_category``...).
     :ivar regexes: sorted ``(graph property, pattern)`` pairs from
-        ``<prop>.regex`` keys; matched with :func:`re.match` (prefix).
+        ``<prop>.regex`` keys; matched at the start of the value, in
+        linear time (:func:`vitrage.evaluator.regex.compile_pattern`).
+    :raises vitrage.evaluator.regex.TemplateRegexError: a pattern that
+        cannot be compiled.
     """
 
     key: str
@@ -113,7 +117,8 @@ class EntitySpec:
     def from_template(cls, key: str, raw: Mapping[str, str]) -> 'EntitySpec':
         """Build from template constraints (``{'type': 'nova.host'}``).
 
-        :raises re.error: a ``.regex`` value is not a valid pattern.
+        :raises vitrage.evaluator.regex.TemplateRegexError: a ``.regex``
+            value is not a valid pattern, or needs backtracking.
         """
         constraints, regexes = graph_constraints(raw)
         return cls(key, constraints, regexes)
@@ -154,7 +159,7 @@ class EntitySpec:
                 return False
             if not isinstance(actual, str):
                 actual = str(actual)
-            if pattern.match(actual) is None:
+            if not pattern.match(actual):
                 return False
         return True
 
@@ -326,9 +331,11 @@ class ActionSpec:
     :ivar source: entity key of the cause (``add_causal_relationship``).
     :ivar properties: ``alarm_name``/``severity``/``causing_alarm``
         (raise_alarm), ``state`` (set_state), ``workflow``/``input``
-        (execute_mistral). Values are strings, dicts of them, or
-        :class:`~vitrage.evaluator.functions.GetAttr` (evaluate per match
-        with :func:`vitrage.evaluator.functions.evaluate`);
+        (execute_mistral). Values are strings, dicts of them,
+        :class:`~vitrage.evaluator.functions.GetAttr` or
+        :class:`~vitrage.evaluator.functions.Interpolation` (text with
+        ``get_attr`` calls inside; evaluate both per match with
+        :func:`vitrage.evaluator.functions.evaluate`);
         ``causing_alarm`` is ``GetAttr(<alarm key>, 'vitrage_id')``.
     """
 

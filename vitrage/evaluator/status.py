@@ -20,6 +20,9 @@ DESCRIPTION_VALIDATION = 'Template validation'
 
 OK = 0
 NO_VALIDATION_MESSAGE = 'No Validation'
+# The API's ``status code`` of a template that is not validated
+# (equivalence templates), as the retired project answered.
+NO_VALIDATION_CODE = ''
 
 TYPE_STANDARD = 'standard'
 TYPE_DEFINITION = 'definition'
@@ -190,7 +193,9 @@ class ValidationResult:
     ``template`` is the normalised template as it would be stored (all
     scalars strings, parameters resolved, no ``parameters`` section);
     ``template_type`` the effective type. Both are None when the
-    template is invalid.
+    template is invalid. ``validated`` is False for a template accepted
+    without validation (an equivalence template): the API then answers
+    an empty ``status code``.
     """
 
     status_code: int
@@ -199,6 +204,7 @@ class ValidationResult:
     template: dict | None = dataclasses.field(default=None, compare=False,
                                               repr=False)
     template_type: str | None = None
+    validated: bool = True
 
     @property
     def is_valid(self) -> bool:
@@ -221,11 +227,22 @@ class ValidationResult:
             'status': STATUS_OK if self.is_valid else STATUS_FAILED,
             'description': self.description,
             'message': self.message,
-            'status code': self.status_code,
+            'status code': self.status_code if self.validated
+            else NO_VALIDATION_CODE,
         }
 
 
-def ok_result(template: dict, template_type: str,
-              message: str = MESSAGES[OK]) -> ValidationResult:
-    return ValidationResult(OK, message, DESCRIPTION_VALIDATION, template,
-                            template_type)
+def ok_result(template: dict, template_type: str) -> ValidationResult:
+    """A template that passed validation (code 0)."""
+    return ValidationResult(OK, MESSAGES[OK], DESCRIPTION_VALIDATION,
+                            template, template_type)
+
+
+def unvalidated_result(template: dict,
+                       template_type: str) -> ValidationResult:
+    """A template accepted without validation (equivalence templates):
+    message ``No Validation``, empty ``status code`` in the API.
+    """
+    return ValidationResult(OK, NO_VALIDATION_MESSAGE,
+                            DESCRIPTION_VALIDATION, template, template_type,
+                            validated=False)

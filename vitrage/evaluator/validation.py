@@ -148,8 +148,7 @@ def validate(template: Any, template_type: str | None = None,
     except TemplateValidationError as e:
         return e.result()
     if effective == status.TYPE_EQUIVALENCE:
-        return status.ok_result(stored, effective,
-                                status.NO_VALIDATION_MESSAGE)
+        return status.unvalidated_result(stored, effective)
     return status.ok_result(stored, effective)
 
 

@@ -25,6 +25,15 @@ History: 1.0 - topology, resources (list, show, count), status.
 1.1 - show_alarm, list_alarms, get_rca (live alarms, for deployments
       without alarm history).
 1.2 - get_answer_part (large answers in parts).
+
+Rolling upgrades: the client sends each call with the lowest version that
+carries it (:data:`METHOD_VERSIONS`), so an API of this release works
+with a vitrage-graph of an earlier one for every call that graph knows.
+``[api] graph_rpc_version_cap`` holds the API to an older graph's version
+during an upgrade (``can_send_version``); a call the graph cannot answer
+fails with :class:`GraphTooOld` (503, naming both versions) instead of an
+opaque remote error. Asking for answers in parts (``answer_parts``, 1.2)
+is a context flag an older graph ignores: it answers whole.
 """
 import base64
 import collections
@@ -48,14 +57,37 @@ from vitrage.common.constants import Category
 from vitrage.common.constants import EdgeLabel
 from vitrage.common.constants import Prop
 from vitrage.common.exceptions import BadRequest
+from vitrage.common.exceptions import ConfigError
 from vitrage.common.exceptions import NotFound
 from vitrage.common.exceptions import VitrageError
+from vitrage.graph import driver
 from vitrage.graph.driver import EntityGraph
 from vitrage.graph import views
 
 LOG = logging.getLogger(__name__)
 
 API_VERSION = '1.2'
+
+METHOD_VERSIONS: dict[str, str] = {
+    'get_topology': '1.0',
+    'list_resources': '1.0',
+    'show_resource': '1.0',
+    'count_resources': '1.0',
+    'get_status': '1.0',
+    'show_alarm': '1.1',
+    'list_alarms': '1.1',
+    'get_rca': '1.1',
+    'get_answer_part': '1.2',
+}
+"""Each client method and the lowest version that carries it with its
+arguments: the version it is sent with. No method has gained an argument
+since it came. One that does must send the new version only when it sends
+that argument (``can_send_version``), leave the argument out for an older
+graph where the answer stays right without it, and otherwise raise
+:class:`GraphTooOld`."""
+
+ANSWER_PARTS_VERSION = '1.2'
+"""The version from which a graph may answer in parts."""
 
 NOT_READY = 'vitrage-graph is not ready'
 NOT_AVAILABLE = 'vitrage-graph is not available'
@@ -86,6 +118,28 @@ class GraphUnavailable(GraphError):
         super().__init__(503, NOT_AVAILABLE, detail)
 
 
+class GraphTooOld(GraphError):
+    """vitrage-graph (or ``[api] graph_rpc_version_cap``) is older than
+    the version a call needs: a rolling upgrade is not finished.
+
+    :param method: the call.
+    :param needed: the version it needs (:data:`METHOD_VERSIONS`).
+    :param cap: the cap that stopped it, or None when the graph refused.
+    """
+
+    def __init__(self, method: str, needed: str,
+                 cap: str | None) -> None:
+        spoken = ('%s ([api] graph_rpc_version_cap)' % cap if cap
+                  else 'an older version')
+        super().__init__(
+            503, 'vitrage-graph is too old for %s: it needs graph RPC '
+            'version %s, the graph speaks %s; upgrade vitrage-graph'
+            % (method, needed, spoken))
+        self.method = method
+        self.needed = needed
+        self.cap = cap
+
+
 class AnswerLost(GraphError):
     """The graph no longer has the rest of a large answer."""
 
@@ -106,28 +160,57 @@ class GraphHolder(Protocol):
 class GraphClient:
     """Client side of the graph RPC API (one call per API request).
 
+    Each call is sent with its own version (:data:`METHOD_VERSIONS`), not
+    :data:`API_VERSION`, so that a graph of an earlier release answers it.
+
     :param conf: the configuration (``[entity_graph] topic``, ``[api]
-        graph_rpc_timeout`` and ``check_graph_ready``).
+        graph_rpc_timeout``, ``check_graph_ready`` and
+        ``graph_rpc_version_cap``).
     :param transport: an oslo.messaging RPC transport.
+    :raises vitrage.common.exceptions.ConfigError: the version cap is
+        newer than this release's :data:`API_VERSION`.
     """
 
     def __init__(self, conf: cfg.ConfigOpts,
                  transport: oslo_messaging.Transport) -> None:
         self._require_ready = conf.api.check_graph_ready
+        self._cap = conf.api.graph_rpc_version_cap or None
+        if self._cap is not None and not _version_le(self._cap,
+                                                     API_VERSION):
+            raise ConfigError(
+                '[api] graph_rpc_version_cap: %s is newer than this '
+                "release's graph RPC version %s" % (self._cap, API_VERSION))
         target = oslo_messaging.Target(topic=conf.entity_graph.topic,
                                        version=API_VERSION)
         self._client = oslo_messaging.get_rpc_client(
-            transport, target, timeout=conf.api.graph_rpc_timeout)
-        self._status_client = self._client.prepare(
-            timeout=min(STATUS_TIMEOUT, conf.api.graph_rpc_timeout))
+            transport, target, timeout=conf.api.graph_rpc_timeout,
+            version_cap=self._cap)
+        self._status_timeout = min(STATUS_TIMEOUT,
+                                   conf.api.graph_rpc_timeout)
 
-    def _call(self, ctx: dict, method: str, client: Any = None,
+    def _prepare(self, method: str, timeout: float | None = None) -> Any:
+        """The call context of ``method``: its version, if the cap allows.
+
+        :raises GraphTooOld: the cap is below the method's version.
+        """
+        version = METHOD_VERSIONS[method]
+        if not self._client.can_send_version(version):
+            raise GraphTooOld(method, version, self._cap)
+        if timeout is None:
+            return self._client.prepare(version=version)
+        return self._client.prepare(version=version, timeout=timeout)
+
+    def _call(self, ctx: dict, method: str, timeout: float | None = None,
               **kwargs: Any) -> Any:
         context = dict(ctx)
         context['require_ready'] = self._require_ready
-        context['answer_parts'] = True
+        # A graph of 1.2 or newer splits large answers only when asked; an
+        # older one ignores the flag and answers whole. Under a lower cap
+        # get_answer_part cannot be sent: do not ask.
+        context['answer_parts'] = self._client.can_send_version(
+            ANSWER_PARTS_VERSION)
         for attempt in (1, 2):
-            answer = self._ask(context, method, client, **kwargs)
+            answer = self._ask(context, method, timeout, **kwargs)
             if 'result_json' in answer:
                 return PreEncoded(answer['result_json'])
             if 'result_gzip' not in answer:
@@ -145,15 +228,23 @@ class GraphClient:
                 # go: ask the new one once more.
                 LOG.warning('%s; asking again', exc)
 
-    def _ask(self, context: dict, method: str, client: Any = None,
-             **kwargs: Any) -> dict:
-        """One RPC call; its answer, or the error it carries raised."""
+    def _ask(self, context: dict, method: str,
+             timeout: float | None = None, **kwargs: Any) -> dict:
+        """One RPC call; its answer, or the error it carries raised.
+
+        :raises GraphTooOld: the graph does not know the call's version.
+        """
+        client = self._prepare(method, timeout)
         try:
-            answer = (client or self._client).call(context, method,
-                                                   **kwargs)
+            answer = client.call(context, method, **kwargs)
         except oslo_messaging.MessagingTimeout as exc:
             raise GraphUnavailable('no answer to %s: %s' % (method, exc))
         except oslo_messaging.RemoteError as exc:
+            if exc.exc_type in ('UnsupportedVersion', 'NoSuchMethod'):
+                # No cap set, and the graph is older than the method.
+                LOG.error('vitrage-graph cannot answer %s of graph RPC '
+                          '%s: %s', method, METHOD_VERSIONS[method], exc)
+                raise GraphTooOld(method, METHOD_VERSIONS[method], None)
             LOG.error('vitrage-graph failed %s: %s', method, exc)
             raise GraphError(500, 'vitrage-graph failed to answer %s'
                              % method, str(exc.value))
@@ -189,6 +280,7 @@ class GraphClient:
         :returns: the part's gzip bytes.
         :raises AnswerLost: the graph does not have that answer (any more).
         :raises GraphUnavailable: vitrage-graph did not answer.
+        :raises GraphTooOld: the graph speaks a version older than 1.2.
         """
         try:
             answer = self._ask(ctx, 'get_answer_part', token=token,
@@ -275,6 +367,7 @@ class GraphClient:
         :raises GraphError: 404 unknown, deleted, not an alarm or (for a
             non-admin caller) not of the caller's project, 503 not ready.
         :raises GraphUnavailable: vitrage-graph did not answer.
+        :raises GraphTooOld: the graph speaks a version older than 1.1.
         """
         return self._call(ctx, 'show_alarm', vitrage_id=vitrage_id)
 
@@ -290,6 +383,7 @@ class GraphClient:
         :returns: a list of property dicts.
         :raises GraphError: 503 not ready.
         :raises GraphUnavailable: vitrage-graph did not answer.
+        :raises GraphTooOld: the graph speaks a version older than 1.1.
         """
         return self._call(ctx, 'list_alarms', vitrage_id=vitrage_id,
                           all_tenants=all_tenants)
@@ -305,6 +399,7 @@ class GraphClient:
             for an unknown or invisible alarm.
         :raises GraphError: 503 not ready.
         :raises GraphUnavailable: vitrage-graph did not answer.
+        :raises GraphTooOld: the graph speaks a version older than 1.1.
         """
         return self._call(ctx, 'get_rca', alarm_id=alarm_id,
                           all_tenants=all_tenants)
@@ -319,7 +414,14 @@ class GraphClient:
         :raises GraphError: 503 ``vitrage-graph is not ready``.
         :raises GraphUnavailable: vitrage-graph did not answer.
         """
-        return self._call(ctx, 'get_status', client=self._status_client)
+        return self._call(ctx, 'get_status', timeout=self._status_timeout)
+
+
+def _version_le(first: str, second: str) -> bool:
+    """Whether version ``first`` is at most ``second`` (``X.Y`` each)."""
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split('.'))
+    return key(first) <= key(second)
 
 
 class PreEncoded(str):
@@ -659,10 +761,20 @@ def list_alarms_view(graph: EntityGraph, ctx: dict,
 
 def rca_view(graph: EntityGraph, ctx: dict, alarm_id: str,
              all_tenants: bool = False) -> dict:
-    """The live alarms linked to ``alarm_id`` by live ``causes`` edges,
-    forward and backward, at any depth (section 5.1 plus
-    ``inspected_index``, the requested alarm first). Alarms the caller
-    may not see are not crossed.
+    """The root cause analysis of ``alarm_id`` on the live graph
+    (rest-api-v1.md 4.11: format 5.1 plus ``inspected_index``, the
+    requested alarm first).
+
+    The alarm, what causes it (live ``causes`` edges followed upstream
+    only, towards causes, at any depth) and what it causes (followed
+    downstream only). An alarm that only shares an effect or a cause
+    with the requested one is not related. Links are the edges followed.
+    Alarms the caller may not see are not crossed.
+
+    :param graph: the entity graph.
+    :param ctx: the caller's request context.
+    :param alarm_id: the vitrage_id of the alarm.
+    :param all_tenants: see every project's alarms.
     """
     visible = _alarm_scope(ctx, all_tenants)
     answer = {'directed': True, 'multigraph': True, 'graph': {},
@@ -670,37 +782,66 @@ def rca_view(graph: EntityGraph, ctx: dict, alarm_id: str,
     root = graph.get_vertex(alarm_id)
     if root is None or not _live_alarm(root) or not visible(root):
         return answer
+
+    def usable(vid: str) -> bool:
+        v = graph.get_vertex(vid)
+        return v is not None and _live_alarm(v) and visible(v)
+
     order = [alarm_id]
-    index = {alarm_id: 0}
-    links = []
-    seen_edges = set()
-    i = 0
-    while i < len(order):
-        for src, dst, label, data in graph.edges(order[i],
-                                                 label=EdgeLabel.CAUSES):
-            if data.get(Prop.IS_DELETED) or (src, dst) in seen_edges:
-                continue
-            other = dst if src == order[i] else src
-            if other not in index:
-                v = graph.get_vertex(other)
-                if v is None or not _live_alarm(v) or not visible(v):
-                    continue
-                index[other] = len(order)
-                order.append(other)
-            seen_edges.add((src, dst))
-            link = {'source': index[src], 'target': index[dst],
-                    'key': label, Prop.RELATIONSHIP_TYPE: label}
-            link.update(data)
-            links.append(link)
-        i += 1
+    edges: dict[tuple[str, str], tuple[str, str, str, dict]] = {}
+    for direction in (driver.IN, driver.OUT):
+        for edge in causal_walk(graph, alarm_id, direction, usable):
+            # In a causal cycle both walks follow the same edges.
+            edges.setdefault(edge[:2], edge)
+            for vid in edge[:2]:
+                if vid not in order:
+                    order.append(vid)
+    index = {vid: position for position, vid in enumerate(order)}
     for position, vid in enumerate(order):
         node = dict(graph.get_vertex(vid))
         if node.get(Prop.ID) is None:
             node[Prop.ID] = vid
         node[Prop.GRAPH_INDEX] = position
         answer['nodes'].append(node)
-    answer['links'] = links
+    for src, dst, label, data in edges.values():
+        link = {'source': index[src], 'target': index[dst],
+                'key': label, Prop.RELATIONSHIP_TYPE: label}
+        link.update(data)
+        answer['links'].append(link)
     return answer
+
+
+def causal_walk(graph: EntityGraph, start: str, direction: str,
+                usable: Callable[[str], bool]
+                ) -> Iterator[tuple[str, str, str, dict]]:
+    """The live ``causes`` edges reached from ``start`` going one way
+    only, breadth first, each once.
+
+    :param graph: the entity graph.
+    :param start: the vitrage_id to start from (not checked).
+    :param direction: ``IN`` (towards causes) or ``OUT`` (towards
+        effects).
+    :param usable: whether an alarm may be reached and crossed.
+    """
+    reached = {start}
+    frontier = [start]
+    seen_edges = set()
+    while frontier:
+        following = []
+        for vid in frontier:
+            for src, dst, label, data in graph.edges(
+                    vid, direction, EdgeLabel.CAUSES):
+                if data.get(Prop.IS_DELETED) or (src, dst) in seen_edges:
+                    continue
+                other = src if direction == driver.IN else dst
+                if other not in reached:
+                    if not usable(other):
+                        continue
+                    reached.add(other)
+                    following.append(other)
+                seen_edges.add((src, dst))
+                yield src, dst, label, data
+        frontier = following
 
 
 def _caller(ctx: dict) -> dict:

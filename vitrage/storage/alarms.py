@@ -8,8 +8,9 @@ for the API:
   sorted and filtered;
 * :meth:`AlarmQueries.history`: active and ended alarms in a time window;
 * :meth:`AlarmQueries.count`: active alarms per operational severity;
-* :meth:`AlarmQueries.rca`: the alarms linked to one by ``causes`` edges,
-  forward and backward, at any depth, ended ones included.
+* :meth:`AlarmQueries.rca`: an alarm, what causes it and what it causes
+  (``causes`` edges followed upstream only and downstream only, at any
+  depth), ended ones included.
 
 An alarm *record* (section 7.2) is the payload stored at activation, with
 the columns that later changes keep current (severities, resource
@@ -385,13 +386,15 @@ class AlarmQueries:
         return counts
 
     def rca(self, scope: Scope, alarm_id: str) -> dict:
-        """The causal graph around an alarm (section 4.11, format 5.1).
+        """The root cause analysis of an alarm (section 4.11, format 5.1).
 
-        Every alarm reachable from ``alarm_id`` over ``causes`` edges,
-        forward and backward, at any depth, from the history: ended
-        alarms and edges are included (an ended edge has
-        ``vitrage_is_deleted: true``). Alarms the caller may not see are
-        left out and not crossed. Nodes are ordered by start time.
+        The alarm, what causes it (``causes`` edges followed upstream
+        only, towards causes, at any depth) and what it causes (followed
+        downstream only), from the history: ended alarms and edges are
+        included (an ended edge has ``vitrage_is_deleted: true``). An
+        alarm that only shares an effect or a cause with the requested
+        one is not related. Alarms the caller may not see are left out
+        and not crossed. Nodes are ordered by start time.
 
         :param scope: what the caller may see.
         :param alarm_id: the vitrage_id of the alarm.
@@ -405,26 +408,9 @@ class AlarmQueries:
                 return empty_rca()
             rows = dict(latest)
             edges: dict[tuple[str, str, str], Any] = {}
-            frontier = [alarm_id]
-            while frontier:
-                found = self._edges_of(connection, frontier)
-                new_ids = set()
-                for edge in found:
-                    ident = (edge.source_id, edge.target_id, edge.label)
-                    if ident not in edges or _newer(edge, edges[ident]):
-                        edges[ident] = edge
-                    for other in (edge.source_id, edge.target_id):
-                        if other not in rows:
-                            new_ids.add(other)
-                fresh = self._latest(connection, sorted(new_ids))
-                frontier = []
-                for vid, row in fresh.items():
-                    if scope.sees(row):
-                        rows[vid] = row
-                        frontier.append(vid)
-                for vid in new_ids:
-                    # Unknown or invisible: never looked up again.
-                    rows.setdefault(vid, None)
+            for upstream in (True, False):
+                self._walk(connection, scope, alarm_id, upstream, rows,
+                           edges)
         visible = sorted((row for row in rows.values() if row is not None),
                          key=lambda r: (r.start_timestamp, r.vitrage_id))
         index = {row.vitrage_id: i for i, row in enumerate(visible)}
@@ -520,17 +506,55 @@ class AlarmQueries:
                 latest[row.vitrage_id] = row
         return latest
 
+    def _walk(self, connection: sa.Connection, scope: Scope, start: str,
+              upstream: bool, rows: dict[str, Any],
+              edges: dict[tuple[str, str, str], Any]) -> None:
+        """Follow ``causes`` edges from ``start`` one way only, breadth
+        first, adding the alarms reached to ``rows`` (None for an
+        unknown or invisible one, which is not crossed) and the latest
+        row of each edge followed to ``edges``.
+        """
+        reached = {start}
+        frontier = [start]
+        while frontier:
+            found = self._edges_of(connection, frontier, upstream)
+            new_ids = set()
+            followed = []
+            for edge in found:
+                other = edge.source_id if upstream else edge.target_id
+                followed.append((edge, other))
+                if other not in rows:
+                    new_ids.add(other)
+            fresh = self._latest(connection, sorted(new_ids))
+            for vid in new_ids:
+                row = fresh.get(vid)
+                # Unknown or invisible: never looked up again.
+                rows[vid] = row if row is not None and scope.sees(row) \
+                    else None
+            frontier = []
+            for edge, other in followed:
+                if rows.get(other) is None:
+                    continue
+                ident = (edge.source_id, edge.target_id, edge.label)
+                if ident not in edges or _newer(edge, edges[ident]):
+                    edges[ident] = edge
+                if other not in reached:
+                    reached.add(other)
+                    frontier.append(other)
+
     @staticmethod
-    def _edges_of(connection: sa.Connection,
-                  vitrage_ids: list[str]) -> list[Any]:
-        """Every ``causes`` edge row touching one of the ids."""
+    def _edges_of(connection: sa.Connection, vitrage_ids: list[str],
+                  upstream: bool) -> list[Any]:
+        """Every ``causes`` edge row into (``upstream``) or out of one of
+        the ids.
+        """
+        end = EDGES.c.target_id if upstream else EDGES.c.source_id
         found = []
         for i in range(0, len(vitrage_ids), _CHUNK):
             chunk = vitrage_ids[i:i + _CHUNK]
             query = (sa.select(EDGES)
                      .where(EDGES.c.label == EdgeLabel.CAUSES)
-                     .where(sa.or_(EDGES.c.source_id.in_(chunk),
-                                   EDGES.c.target_id.in_(chunk)))
+                     .where(end.in_(chunk))
                      .order_by(EDGES.c.start_timestamp, EDGES.c.id))
             found.extend(connection.execute(query))
         return found

@@ -1,10 +1,11 @@
 """``/v1/rca``: root cause analysis of an alarm (rest-api-v1.md 4.11).
 
 The causal graph comes from the alarm history (:mod:`vitrage.storage.
-alarms`): every alarm linked to the requested one by ``causes`` edges,
-forward and backward, at any depth, ended ones included. Without alarm
-history (``[persistency] enable_persistency = false``) it is the live
-graph's alarms and ``causes`` edges.
+alarms`): the requested alarm, what causes it (``causes`` edges followed
+upstream only, at any depth) and what it causes (followed downstream
+only), ended ones included. Without alarm history (``[persistency]
+enable_persistency = false``) it is the live graph's alarms and
+``causes`` edges, walked the same way.
 """
 import flask
 

@@ -105,9 +105,12 @@ def delete_templates() -> flask.Response:
         ids = args.getlist('id') or args.getlist('uuid') or None
     if isinstance(ids, str):
         ids = [ids]
-    if not isinstance(ids, list) or not ids or \
+    if not isinstance(ids, list) or \
             not all(isinstance(i, str) for i in ids):
         raise BadRequest("'id' must be a template uuid or name, or a "
                          "list of them")
-    _catalog().delete(ids)
+    # An empty list deletes nothing and is not an error: clients that
+    # clean up "every template" send one once none is left.
+    if ids:
+        _catalog().delete(ids)
     return json_response(None)

@@ -20,6 +20,8 @@ LOG = log.getLogger(__name__)
 
 _BOOL_TAG = 'tag:yaml.org,2002:bool'
 _TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp'
+_INT_TAG = 'tag:yaml.org,2002:int'
+_FLOAT_TAG = 'tag:yaml.org,2002:float'
 
 #: Keys of an entity that are not extra properties.
 ENTITY_KEYS = ('static_id', 'type', 'id', 'name', 'state', 'category')
@@ -42,6 +44,55 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(
     _BOOL_TAG, re.compile(r'^(?:true|True|TRUE|false|False|FALSE)$'),
     list('tTfF'))
+
+
+class _Int(int):
+    """An int read from a file, with the text it was written as."""
+
+    text: str
+
+
+class _Float(float):
+    """A float read from a file, with the text it was written as."""
+
+    text: str
+
+
+def _number(kind: type, loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    constructor = yaml.SafeLoader.yaml_constructors[node.tag]
+    number = kind(constructor(loader, node))
+    number.text = node.value
+    return number
+
+
+_Loader.add_constructor(_INT_TAG,
+                        lambda loader, node: _number(_Int, loader, node))
+_Loader.add_constructor(_FLOAT_TAG,
+                        lambda loader, node: _number(_Float, loader, node))
+
+
+def _as_written(value: Any) -> Any:
+    """``value`` with the numbers of the loader made plain ints/floats."""
+    if isinstance(value, _Int):
+        return int(value)
+    if isinstance(value, _Float):
+        return float(value)
+    if isinstance(value, list):
+        return [_as_written(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_written(item) for key, item in value.items()}
+    return value
+
+
+def _identity_text(value: Any) -> Any:
+    """An unquoted number as the text it was written as (``id: 007`` is
+    ``"007"``); any other value unchanged.
+    """
+    if isinstance(value, (_Int, _Float)):
+        return value.text
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 @dataclasses.dataclass
@@ -73,6 +124,11 @@ def load_yaml(text: str) -> Any:
     :param text: the YAML document.
     :raises yaml.YAMLError: on a syntax error.
     """
+    return _as_written(_load_raw(text))
+
+
+def _load_raw(text: str) -> Any:
+    """Like :func:`load_yaml`, numbers keeping their text (``.text``)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
 
 
@@ -89,7 +145,7 @@ def read_file(path: str, foreign_types: frozenset | set) -> StaticFile:
     """
     try:
         with open(path, encoding='utf-8') as stream:
-            document = load_yaml(stream.read())
+            document = _load_raw(stream.read())
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidStaticFile('static file %s cannot be read: %s' % (
             path, exc)) from exc
@@ -160,7 +216,8 @@ def parse(document: Any, path: str,
             if raw[end] not in entities:
                 raise fail('%s: %s %r is not the static_id of an entity of '
                            'the file', where, end, raw[end])
-        relationships.append((raw['source'], raw['target'], label))
+        relationships.append((_as_written(raw['source']),
+                              _as_written(raw['target']), label))
     return StaticFile(path, name, entities, relationships)
 
 
@@ -168,11 +225,19 @@ def _entity(raw: Any, where: str, foreign_types: frozenset | set,
             fail: Any) -> StaticEntity:
     if not isinstance(raw, dict):
         raise fail('%s must be a mapping, got %s', where, _kind(raw))
-    static_id = raw.get('static_id')
+    static_id = _as_written(raw.get('static_id'))
     if static_id is None or isinstance(static_id, (bool, dict, list)) \
             or static_id == '':
         raise fail('%s lacks a "static_id" (a string)', where)
     where = '%s (static_id %r)' % (where, static_id)
+    # The identity and display fields are text: an unquoted number is
+    # taken as written (``id: 12345`` is "12345"), as the retired
+    # project's loader, which kept every scalar a string, did.
+    raw = dict(raw)
+    for key in ('type', 'id', 'name', 'state'):
+        if key in raw:
+            raw[key] = _identity_text(raw[key])
+    raw = _as_written(raw)
     entity_type = raw.get('type')
     foreign = entity_type in foreign_types
     required = ('type', 'id') if foreign else ('type', 'id', 'state')

@@ -53,7 +53,8 @@ class StaticDriver(DriverBase):
 
     Scalars are read as written: only ``true``/``false`` are booleans, so
     ``state: on`` is the string ``on``; ``type``, ``id``, ``name`` and
-    ``state`` must be strings (quote numbers).
+    ``state`` are strings, an unquoted number being taken as the text it
+    is written as (``id: 007`` is ``"007"``).
 
     **Failures**: a file that cannot be read or breaks the schema is
     skipped whole, with an error naming the file and the problem (logged

@@ -223,6 +223,28 @@ def test_console_script_serves_until_sigterm(tmp_path, unused_port):
             process.communicate()
 
 
+@pytest.mark.parametrize('script', ['vitrage-api', 'vitrage-all-in-one'])
+def test_noauth_on_a_public_address_refuses_to_start(tmp_path, script):
+    # vitrage-api's default host is 0.0.0.0; the all-in-one's 127.0.0.1,
+    # which a config file may change.
+    config = tmp_path / 'vitrage.conf'
+    config.write_text(
+        '[DEFAULT]\ntransport_url = kombu+vitrage-memory:////\n'
+        '[api]\nauth_mode = noauth\nhost = 0.0.0.0\nport = 1\n'
+        '[database]\nconnection = sqlite:///%s\n' % (tmp_path / 'db'))
+    path = os.path.join(os.path.dirname(sys.executable), script)
+    result = subprocess.run([path, '--config-file', str(config)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    # One line (after the import-time warnings of some libraries).
+    assert 'Traceback' not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(script + ': configuration error: [api] host '
+                           '0.0.0.0 is not a loopback address'), line
+    assert 'allow_noauth_on_public_address' in line
+    assert not os.path.exists(tmp_path / 'db')
+
+
 def _get_json(url: str, attempts: int = 1) -> tuple[int, object]:
     for attempt in range(attempts):
         try:

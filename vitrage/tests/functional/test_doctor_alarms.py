@@ -64,6 +64,12 @@ def test_doctor_alarm_lifecycle_and_rca(deployment, tmp_path):
 
     details = {'hostname': HOST, 'status': 'down', 'source': 'ipmi',
                'cause': 'power loss'}
+    # A member may not mark a host down (admins and the service role may).
+    refused = member_cli(base_url, 'p', 'event', 'post', '--type',
+                         'compute.host.down', '--details',
+                         json.dumps(details))
+    assert refused.returncode != 0
+    assert 'Authorization Failed' in refused.stderr
     listed = post_down(cli, deployment, details)
     assert listed['Name'] == 'compute.host.down'
     assert listed['Resource Type'] == 'nova.host'

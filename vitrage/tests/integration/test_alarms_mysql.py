@@ -23,7 +23,9 @@ from vitrage.tests.unit.storage.test_alarms import \
 from vitrage.tests.unit.storage.test_alarms import \
     test_rca_does_not_cross_invisible_alarms  # noqa: F401
 from vitrage.tests.unit.storage.test_alarms import \
-    test_rca_walks_causes_both_ways_at_any_depth  # noqa: F401
+    test_rca_follows_causes_upstream_and_effects_downstream  # noqa: F401
+from vitrage.tests.unit.storage.test_alarms import \
+    test_rca_leaves_out_an_alarm_that_only_shares_an_effect  # noqa: F401
 from vitrage.tests.unit.storage.test_alarms import \
     test_sorting  # noqa: F401
 from vitrage.tests.unit.storage.test_alarms import \

@@ -226,10 +226,22 @@ def test_all_tenants_needs_admin(http, graph):
     assert graph.calls == []
 
 
-def test_admin_by_user_name(http, graph):
+def test_user_named_admin_without_the_role_is_no_admin(http, graph):
+    # Roles come from X-Roles alone: the user name grants nothing.
     graph.answers['list_resources'] = []
     headers = {'X-User-Id': 'u', 'X-Project-Id': 'p', 'X-Roles': 'member',
                'X-User-Name': 'admin'}
+    response = http.post('/v1/resources/', headers=headers,
+                         json={'all_tenants': True})
+    assert_error(response, 403, 'Authorization Failed')
+    response = http.post('/v1/resources/', headers=headers, json={})
+    assert response.status_code == 200
+    assert graph.calls[-1][1]['is_admin'] is False
+    # A user name alone is an identity: no longer the noauth admin.
+    response = http.post('/v1/resources/', json={'all_tenants': True},
+                         headers={'X-User-Name': 'admin'})
+    assert_error(response, 403, 'Authorization Failed')
+    headers['X-Roles'] = 'member,Admin'
     response = http.post('/v1/resources/', headers=headers,
                          json={'all_tenants': True})
     assert response.status_code == 200
@@ -495,6 +507,12 @@ def test_endpoint_gzips_only_large_answers():
     client._require_ready = True
 
     class Fake:
+        def can_send_version(self, version):
+            return True
+
+        def prepare(self, **kwargs):
+            return self
+
         def call(self, context, method, **kwargs):
             return answer
     client._client = Fake()

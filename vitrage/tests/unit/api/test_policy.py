@@ -57,15 +57,73 @@ def test_endpoints_of_every_api_module_have_rules():
         assert rule + policy.ALL_TENANTS_SUFFIX in registered
 
 
-def test_defaults_any_caller_and_admin_for_all_tenants():
+def test_secure_defaults():
     defaults = {r.name: r.check_str for r in policy.list_rules()}
     assert defaults['webhook:add'] == ''
-    assert defaults['event:post'] == ''
+    assert defaults['template:list'] == ''
+    assert defaults['template:validate'] == ''
+    assert defaults['template:add'] == 'rule:context_is_admin'
+    assert defaults['template:delete'] == 'rule:context_is_admin'
+    assert defaults['event:post'] == \
+        'rule:context_is_admin or rule:service_api'
+    assert defaults['service_api'] == 'role:service'
     assert defaults['topology:get:all_tenants'] == 'rule:context_is_admin'
-    assert 'role:admin' in defaults['context_is_admin']
+    assert defaults['context_is_admin'] == 'role:admin or noauth_admin:True'
     for rule in policy.list_rules():
         if isinstance(rule, oslo_policy.DocumentedRuleDefault):
             assert rule.operations and rule.description
+    # The documented way back names every tightened rule.
+    for name, old in policy.RELAXED_RULES.items():
+        assert defaults[name] != old
+        assert '("%s")' % old in {
+            r.name: r.description for r in policy.list_rules()}[name]
+
+
+SERVICE = {'X-User-Id': 'am', 'X-Project-Id': 'svc', 'X-Roles': 'service'}
+EVENT = {'type': 'compute.host.down',
+         'details': {'hostname': 'h1', 'status': 'down'}}
+
+
+@pytest.mark.parametrize('method, path, body', [
+    ('put', '/v1/template/', {'templates': [], 'template_type': None}),
+    ('delete', '/v1/template/', {'uuid': ['x']}),
+    ('post', '/v1/event/', EVENT),
+])
+def test_member_may_not_change_what_every_tenant_sees(app, method, path,
+                                                      body):
+    http = app.test_client()
+    for who in (MEMBER, dict(MEMBER, **{'X-User-Name': 'admin'})):
+        response = getattr(http, method)(path, headers=who, json=body)
+        assert response.status_code == 403, response.data
+        answer = json.loads(response.data)
+        assert answer['description'] == 'Authorization Failed'
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    def publish(self, event_type: str, payload: dict) -> None:
+        self.sent.append((event_type, payload))
+
+
+def test_admin_and_service_role_post_events(app):
+    app.extensions['vitrage.event_publisher'] = publisher = Publisher()
+    http = app.test_client()
+    # An admin, a monitor's service role, the identity-less noauth caller.
+    for who in (ADMIN, SERVICE, {}):
+        response = http.post('/v1/event/', headers=who, json=EVENT)
+        assert response.status_code == 200, (who, response.data)
+    assert len(publisher.sent) == 3
+    # A service may post events but not manage templates.
+    assert http.delete('/v1/template/', headers=SERVICE,
+                       json={'uuid': ['x']}).status_code == 403
+
+
+def test_member_reads_templates(app):
+    http = app.test_client()
+    response = http.get('/v1/template/versions', headers=MEMBER)
+    assert response.status_code == 200
 
 
 def test_rule_of_unknown_endpoint_falls_back_to_default():
@@ -126,6 +184,31 @@ def test_policy_file_can_open_all_tenants_to_a_role(conf_fixture,
     assert http.post('/v1/topology/', headers=auditor,
                      json={'all_tenants': True}).status_code == 200
     assert http.post('/v1/topology/', headers=ADMIN,
+                     json={'all_tenants': True}).status_code == 403
+
+
+def test_relaxed_rules_restore_the_old_defaults(conf_fixture, tmp_path):
+    app, _ = _app_with_policy_file(conf_fixture, tmp_path,
+                                   policy.RELAXED_RULES)
+    app.extensions['vitrage.event_publisher'] = Publisher()
+    http = app.test_client()
+    response = http.post('/v1/event/', headers=MEMBER, json=EVENT)
+    assert response.status_code == 200, response.data
+    response = http.delete('/v1/template/', headers=MEMBER,
+                           json={'uuid': ['x']})
+    assert response.status_code != 403, response.data
+
+
+def test_documented_user_name_admin_relaxation(conf_fixture, tmp_path):
+    # doc/source/admin/policy.rst: the rule of earlier releases.
+    app, _ = _app_with_policy_file(conf_fixture, tmp_path, {
+        'context_is_admin':
+            'role:admin or user_name:admin or noauth_admin:True'})
+    http = app.test_client()
+    named = dict(MEMBER, **{'X-User-Name': 'admin'})
+    assert http.post('/v1/topology/', headers=named,
+                     json={'all_tenants': True}).status_code == 200
+    assert http.post('/v1/topology/', headers=MEMBER,
                      json={'all_tenants': True}).status_code == 403
 
 

@@ -55,6 +55,23 @@ def test_validate_answers_one_result_per_template(http):
     assert body(http.get('/v1/template/')) == []
 
 
+def test_validating_an_equivalence_answers_an_empty_status_code(http):
+    equivalence = {'metadata': {'version': '2', 'name': 'eq',
+                                'type': 'equivalence'},
+                   'equivalences': [{'equivalence': [
+                       {'entity': {'category': 'ALARM', 'type': 'nagios',
+                                   'name': 'disk_full'}},
+                       {'entity': {'category': 'ALARM', 'type': 'zabbix',
+                                   'name': 'Disk is full'}}]}]}
+    response = http.post('/v1/template/', json={
+        'templates': [['/eq.yaml', equivalence]], 'template_type': None,
+        'params': {}})
+    assert body(response)['results'] == [{
+        'file path': '/eq.yaml', 'status': 'validation OK',
+        'description': 'Template validation', 'message': 'No Validation',
+        'status code': ''}]
+
+
 def test_add_list_show_and_delete(http):
     rows = body(put(http, TEMPLATE))
     assert len(rows) == 1
@@ -89,6 +106,16 @@ def test_delete_accepts_a_bare_string_and_query_parameters(http):
     assert http.delete('/v1/template?id=%s' % second['uuid']
                        ).status_code == 200
     assert body(http.get('/v1/template/')) == []
+
+
+def test_delete_of_an_empty_list_is_200_and_deletes_nothing(http):
+    kept = body(put(http, TEMPLATE))[0]
+    # What the stock client sends once no template is left to delete.
+    response = http.delete('/v1/template/', json={'id': []})
+    assert response.status_code == 200
+    assert response.data.strip() == b'null'
+    assert [r['uuid'] for r in body(http.get('/v1/template/'))] == [
+        kept['uuid']]
 
 
 def test_show_unknown_is_404_with_the_client_text(http):

@@ -208,6 +208,32 @@ class TestYamlScalars:
         assert len(events) == 3
         assert json.loads(json.dumps(events)) == events
 
+    def test_unquoted_numbers_are_identity_text_as_written(self, tmp_path):
+        # The retired project read every scalar as a string: files with
+        # numeric ids were loaded, not skipped.
+        write(tmp_path, 'n.yaml', """
+            definitions:
+              entities:
+                - {static_id: 1, type: switch, id: 12345, name: 1.50,
+                   state: available, port_count: 48}
+                - {static_id: 2, type: switch, id: 007, state: 200}
+              relationships:
+                - {source: 1, target: 2, relationship_type: connected}
+            """)
+        events = events_by_key(static_driver(tmp_path))
+        assert set(events) == {'switch:12345', 'switch:007'}
+        first = events['switch:12345']
+        assert (first['id'], first['name'], first['state']) == (
+            '12345', '1.50', 'available')
+        assert first['properties'] == {'port_count': 48}
+        assert type(first['properties']['port_count']) is int
+        assert events['switch:007']['state'] == '200'
+        assert [(r['type'], r['id'], r['outgoing'])
+                for r in first['relationships']] == [
+            ('switch', '007', True)]
+        assert json.loads(json.dumps(list(events.values()))) == list(
+            events.values())
+
     def test_loader_keeps_numbers(self):
         assert definitions.load_yaml('a: 1\nb: 1.5\nc: no\nd: False') == \
             {'a': 1, 'b': 1.5, 'c': 'no', 'd': False}
@@ -233,10 +259,10 @@ INVALID = {
     'no_id.yaml': (
         'definitions:\n  entities:\n    - {static_id: a, type: t, '
         'state: s}\n  relationships: []\n', 'lacks "id"'),
-    'int_id.yaml': (
-        'definitions:\n  entities:\n    - {static_id: a, type: t, id: 42, '
+    'list_id.yaml': (
+        'definitions:\n  entities:\n    - {static_id: a, type: t, id: [4], '
         'state: s}\n  relationships: []\n',
-        '"id" must be a string, got int 42 (quote it)'),
+        '"id" must be a string, got list [4] (quote it)'),
     'bool_state.yaml': (
         'definitions:\n  entities:\n    - {static_id: a, type: t, id: i, '
         'state: true}\n  relationships: []\n', '"state" must be a string'),

@@ -106,12 +106,23 @@ def test_negated_group_with_an_entity_is_86():
     assert info.value.code == 86
 
 
-def test_clause_without_positive_term_is_134():
-    parsed = condition.parse('a OR NOT a [on] h', '3', KEYS)
+@pytest.mark.parametrize('text', ['NOT a [on] h',
+                                  'NOT a [on] h AND NOT b [on] h'])
+def test_condition_of_one_clause_without_positive_term_is_134(text):
+    parsed = condition.parse(text, '3', KEYS)
     with pytest.raises(TemplateValidationError) as info:
         condition.build_clauses(condition.to_dnf(parsed.expr),
                                 parsed.relationships, 'x')
     assert info.value.code == 134
+
+
+def test_negative_clause_among_several_is_left_to_the_common_check():
+    # The retired validator reported 135 (no common entity) for these.
+    parsed = condition.parse('a OR NOT a [on] h', '3', KEYS)
+    clauses = condition.build_clauses(condition.to_dnf(parsed.expr),
+                                      parsed.relationships, 'x')
+    assert [c.entities for c in clauses] == [('a',), ()]
+    assert condition.common_entities(clauses) == []
 
 
 def test_str_of_expressions():

@@ -185,9 +185,11 @@ def test_vm_without_nic_variants(condition, code):
     assert evaluator.validate_text(text).status_code == code
 
 
-def test_nic_cannot_be_a_target():
+def test_nic_is_never_bound_so_an_action_on_it_never_runs(caplog):
+    # The retired validator accepted such a target; nothing binds it.
     text = VM_WITHOUT_NIC_V3.replace('{target: vm,', '{target: nic,')
-    assert evaluator.validate_text(text).status_code == 10101
+    assert evaluator.validate_text(text).status_code == 0
+    assert 'never runs' in caplog.text
 
 
 SAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',

@@ -237,6 +237,11 @@ def test_equivalence_templates_are_not_validated():
     result = evaluator.validate_text(EQUIVALENCE)
     assert (result.status_code, result.message, result.template_type) == (
         0, 'No Validation', 'equivalence')
+    # The API answers an empty status code, as the retired project did.
+    assert result.to_api_dict('/e.yaml') == {
+        'file path': '/e.yaml', 'status': 'validation OK',
+        'description': 'Template validation', 'message': 'No Validation',
+        'status code': ''}
     assert evaluator.validate_text(
         'metadata: {name: x}\nwhatever: 1\n',
         template_type='equivalence').message == 'No Validation'

@@ -396,6 +396,99 @@ entities:
      "condition 'alarm [on] host And vm'", CONTENT),
 ]
 
+# What the retired validator accepted or reported, where this project
+# once differed (issue 16).
+VALID = 'Template validation is OK'
+V2_VM_DEFINITIONS = (
+    'definitions:\n  entities:\n' + V2_ENTITY_ALARM + V2_ENTITY_HOST
+    + '    - entity: {category: RESOURCE, type: nova.instance, '
+    'template_id: vm}\n  relationships:\n' + V2_RELATIONSHIP
+    + '    - relationship: {source: host, target: vm, '
+    'relationship_type: contains, template_id: host_contains_vm}\n')
+V2_RAISE_ON_VM = ('action: {action_type: raise_alarm, properties: '
+                  '{alarm_name: vm at risk, severity: WARNING}, '
+                  'action_target: {target: vm}}')
+INCLUDED_DEFINITIONS = '''
+metadata: {version: 2, name: host_defs, type: definition}
+definitions:
+  entities:
+    - entity: {category: ALARM, type: zabbix, name: cpu, template_id: alarm}
+    - entity: {category: RESOURCE, type: nova.host, template_id: host}
+  relationships: []
+'''
+RETIRED_CASES = [
+    ('retired_v3_target_in_some_or_clauses',
+     v3_action('raise_alarm: {target: vm, alarm_name: vm at risk, '
+               'severity: WARNING}',
+               'alarm [on] host AND host [contains] vm OR alarm [on] host'),
+     {}, 0, VALID, GENERAL),
+    ('retired_v2_target_in_some_or_clauses',
+     v2(v2_scenario(V2_RAISE_ON_VM, 'alarm_on_host and host_contains_vm '
+                    'or alarm_on_host'), definitions=V2_VM_DEFINITIONS),
+     {}, 0, VALID, GENERAL),
+    ('retired_v3_target_positive_under_a_double_not',
+     v3_action('raise_alarm: {target: vm, alarm_name: vm at risk, '
+               'severity: WARNING}',
+               'alarm [on] host AND NOT (NOT host [contains] vm)'),
+     {}, 0, VALID, GENERAL),
+    ('retired_v2_target_only_under_a_not',
+     v2(v2_scenario(V2_RAISE_ON_VM, 'alarm_on_host and not '
+                    'host_contains_vm'), definitions=V2_VM_DEFINITIONS),
+     {}, 0, VALID, GENERAL),
+    ('retired_v3_get_attr_followed_by_text',
+     v3_action("execute_mistral: {workflow: wf, input: {message: "
+               "'get_attr(host, name) is down, see get_attr(alarm, name)'}}"),
+     {}, 0, VALID, GENERAL),
+    ('retired_v3_parentheses_without_get_attr_still_138',
+     v3_action("execute_mistral: {workflow: wf, input: {message: "
+               "'host (name) is down'}}"),
+     {}, 138, 'Input parameters of the Mistral workflow in an '
+     "execute_mistral action can not contain '(', ')' or ',' unless they "
+     "are a function call - 'host (name) is down' @ data['scenarios'][0]"
+     "['actions'][0]['execute_mistral']", SYNTAX),
+    ('retired_definitions_all_included',
+     V2_META + 'includes: [{name: host_defs}]\ndefinitions:\n'
+     '  relationships:\n' + V2_RELATIONSHIP + v2_scenario(),
+     {'definitions': {'host_defs': INCLUDED_DEFINITIONS}}, 0, VALID,
+     GENERAL),
+    ('retired_definitions_section_empty_with_includes',
+     V2_META + 'includes: [{name: host_defs}]\ndefinitions:\n'
+     + v2_scenario(condition='host'),
+     {'definitions': {'host_defs': INCLUDED_DEFINITIONS}}, 0, VALID,
+     GENERAL),
+    ('retired_no_definitions_section_with_includes',
+     V2_META + 'includes: [{name: host_defs}]\n'
+     + v2_scenario(condition='alarm and host'),
+     {'definitions': {'host_defs': INCLUDED_DEFINITIONS}}, 0, VALID,
+     GENERAL),
+    ('retired_137_get_attr_in_text_in_v1',
+     V1_HEAD + V2_DEFINITIONS + v2_scenario(
+         'action: {action_type: execute_mistral, properties: '
+         '{workflow: wf, host: "get_attr(host, name) is down"}}'),
+     {'template_type': 'standard'}, 137,
+     'Functions are supported only from version 2 - host: '
+     'get_attr(host, name) is down', CONTENT),
+    ('retired_4_includes_without_value', v2() + 'includes:\n', {}, 4,
+     "Syntax error - expected a list @ data['includes']", SYNTAX),
+    ('retired_135_or_of_negated_clauses',
+     v3_action('mark_down: {target: host}',
+               'NOT alarm [on] host OR NOT host [contains] vm'), {}, 135,
+     "Condition must contain a common entity for all 'or' clauses - "
+     "in condition 'NOT alarm [on] host OR NOT host [contains] vm'",
+     CONTENT),
+    ('retired_135_or_of_negated_clauses_v2',
+     v2(v2_scenario(condition='not alarm_on_host or not host_contains_vm'),
+        definitions=V2_VM_DEFINITIONS), {}, 135,
+     "Condition must contain a common entity for all 'or' clauses - "
+     "in condition 'not alarm_on_host or not host_contains_vm'", CONTENT),
+    ('retired_134_and_of_negated_terms',
+     v3_action('mark_down: {target: host}',
+               'NOT alarm [on] host AND NOT host [contains] vm'), {}, 134,
+     "Condition can not contain only 'not' clauses - in condition "
+     "'NOT alarm [on] host AND NOT host [contains] vm'", CONTENT),
+]
+CASES += RETIRED_CASES
+
 
 def _parse_definitions(kwargs: dict) -> dict:
     kwargs = dict(kwargs)
@@ -460,24 +553,23 @@ def test_138_is_only_a_warning_in_v2():
                                  'input': {'hosts': 'a,b'}}
 
 
-def test_v3_target_must_be_bound_by_every_clause():
+def test_v3_target_must_appear_in_the_condition():
     text = v3_action('mark_down: {target: vm}', 'alarm [on] host')
     result = evaluator.validate_text(text)
     assert result.status_code == 10101
     assert result.message == ("Action target is not an entity key - 'vm' "
-                              'is not bound by every clause of the '
-                              'condition')
+                              'does not appear in the condition')
 
 
-def test_v2_target_must_be_bound_by_every_clause():
-    text = v2(v2_scenario(condition='alarm_on_host or host'), definitions=(
+def test_v2_target_must_appear_in_the_condition():
+    text = v2(v2_scenario(condition='host'), definitions=(
         'definitions:\n  entities:\n' + V2_ENTITY_ALARM + V2_ENTITY_HOST
         + '  relationships:\n' + V2_RELATIONSHIP)).replace(
             '{target: host}', '{target: alarm}')
     result = evaluator.validate_text(text)
     assert result.status_code == 3
-    assert result.message.endswith("'alarm' is not bound by every clause "
-                                   'of the condition')
+    assert result.message.endswith("'alarm' does not appear in the "
+                                   'condition')
 
 
 def test_v3_definition_type_is_rejected():

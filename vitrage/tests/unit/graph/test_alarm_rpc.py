@@ -3,6 +3,7 @@ import threading
 
 import pytest
 
+from vitrage.common.constants import EdgeLabel
 from vitrage.common.constants import Prop
 from vitrage.graph import rpcapi
 from vitrage.tests.unit.graph import sample_graph
@@ -98,6 +99,73 @@ def test_live_rca_both_ways(endpoint, start):
         'alarm_host1', 'alarm_inst1')
     assert link['key'] == link['relationship_type'] == 'causes'
     assert [n['graph_index'] for n in rca['nodes']] == [0, 1]
+
+
+def _causal_web(graph):
+    """cause -> root -> effect -> far; root -> effect2; cause -> sibling;
+    other -> effect (shares an effect with root); far -> gone (deleted
+    edge).
+    """
+    for vid in ('cause', 'root', 'effect', 'effect2', 'far', 'sibling',
+                'other', 'gone'):
+        graph.add_vertex(vid, {Prop.VITRAGE_ID: vid,
+                               Prop.CATEGORY: 'ALARM',
+                               Prop.TYPE: 'vitrage', Prop.NAME: vid,
+                               Prop.IS_DELETED: False,
+                               Prop.IS_PLACEHOLDER: False})
+    for src, dst in (('cause', 'root'), ('root', 'effect'),
+                     ('effect', 'far'), ('root', 'effect2'),
+                     ('cause', 'sibling'), ('other', 'effect'),
+                     ('far', 'gone')):
+        graph.add_edge(src, dst, EdgeLabel.CAUSES)
+    graph.update_edge('far', 'gone', EdgeLabel.CAUSES,
+                      {Prop.IS_DELETED: True})
+
+
+@pytest.mark.parametrize('start, related', [
+    ('root', {'cause', 'root', 'effect', 'effect2', 'far'}),
+    ('effect', {'cause', 'root', 'other', 'effect', 'far'}),
+    ('sibling', {'cause', 'sibling'}),
+    ('far', {'cause', 'root', 'other', 'effect', 'far'}),
+])
+def test_live_rca_follows_causes_upstream_and_effects_downstream(
+        endpoint, start, related):
+    # An alarm that only shares an effect (other, for root) or a cause
+    # (sibling, for root) with the inspected one is not related.
+    _causal_web(endpoint._holder.graph)
+    rca = endpoint.get_rca(ctx(sample_graph.admin(None)), start,
+                           False)['result']
+    nodes = [n['vitrage_id'] for n in rca['nodes']]
+    assert nodes[0] == start and rca['inspected_index'] == 0
+    assert set(nodes) == related and len(nodes) == len(related)
+    links = {(nodes[link['source']], nodes[link['target']])
+             for link in rca['links']}
+    assert len(links) == len(rca['links'])
+    expected = {('cause', 'root'), ('root', 'effect'), ('effect', 'far'),
+                ('root', 'effect2'), ('cause', 'sibling'),
+                ('other', 'effect')}
+    if start == 'root':
+        expected -= {('cause', 'sibling'), ('other', 'effect')}
+    elif start == 'sibling':
+        expected = {('cause', 'sibling')}
+    else:
+        expected -= {('root', 'effect2'), ('cause', 'sibling')}
+    assert links == expected
+
+
+def test_live_rca_of_a_causal_cycle(endpoint):
+    graph = endpoint._holder.graph
+    _causal_web(graph)
+    graph.add_edge('far', 'root', EdgeLabel.CAUSES)
+    rca = endpoint.get_rca(ctx(sample_graph.admin(None)), 'root',
+                           False)['result']
+    nodes = [n['vitrage_id'] for n in rca['nodes']]
+    assert set(nodes) == {'cause', 'root', 'effect', 'effect2', 'far',
+                          'other'}
+    links = [(nodes[link['source']], nodes[link['target']])
+             for link in rca['links']]
+    assert sorted(links) == sorted(set(links))
+    assert ('far', 'root') in links and ('other', 'effect') in links
 
 
 def test_live_rca_scoping_and_unknown(endpoint):

@@ -156,7 +156,23 @@ def test_caller_context_is_normalised():
                          'is_admin': False}]
 
 
-class FakeRPCClient:
+class VersionedFake:
+    """What the client needs of an oslo.messaging RPCClient besides
+    ``call``: ``can_send_version`` (against ``cap``) and ``prepare``
+    (recorded in ``prepared``).
+    """
+
+    cap: str | None = None
+
+    def can_send_version(self, version: str) -> bool:
+        return self.cap is None or rpcapi._version_le(version, self.cap)
+
+    def prepare(self, **kwargs):
+        self.__dict__.setdefault('prepared', []).append(kwargs)
+        return self
+
+
+class FakeRPCClient(VersionedFake):
     def __init__(self, answer=None, exc=None):
         self.answer = answer
         self.exc = exc
@@ -219,7 +235,7 @@ def test_client_raises_error_answers(client):
     oslo_messaging.MessageDeliveryFailure('down'),
 ])
 def test_client_maps_transport_failures_to_unavailable(client, exc):
-    client._status_client = FakeRPCClient(exc=exc)
+    client._client = FakeRPCClient(exc=exc)
     with pytest.raises(rpcapi.GraphUnavailable) as info:
         client.get_status({})
     assert info.value.code == 503
@@ -235,13 +251,18 @@ def test_client_maps_remote_errors_to_500(client):
 
 
 def test_status_uses_a_short_timeout(client):
-    assert client._status_client.timeout == rpcapi.STATUS_TIMEOUT
     assert client._client.timeout == 60
+    client._client = fake = FakeRPCClient({'result': {'reason': 'OK'}})
+    client.get_status({})
+    client.show_resource({}, 'x')
+    assert fake.prepared == [
+        {'version': '1.0', 'timeout': rpcapi.STATUS_TIMEOUT},
+        {'version': '1.0'}]
 
 
 # -- large answers in parts ------------------------------------------------
 
-class EndpointAsRPC:
+class EndpointAsRPC(VersionedFake):
     """Calls an endpoint as oslo.messaging would (by method name), so that
     the client and the endpoint talk without a broker.
     """
@@ -346,3 +367,127 @@ def test_kept_answers_are_bounded():
     expired = rpcapi.AnswerParts(part_size=10, keep=2, ttl=-1)
     token = expired.message(bytes(30))['more']['token']
     assert expired.part(token, 1) is None
+
+
+# -- versions: rolling upgrades --------------------------------------------
+
+# Every client call: its arguments and the version it must be sent with.
+# A change here is a change of the RPC API: bump API_VERSION, add to the
+# module's History and keep older graphs answering (rest of this file).
+EXPECTED_CALLS = [
+    ('get_topology', ('graph', 2, '{}', 'r', True),
+     {'graph_type': 'graph', 'depth': 2, 'query': '{}', 'root': 'r',
+      'all_tenants': True}, '1.0'),
+    ('list_resources', ('nova.host', False, None),
+     {'resource_type': 'nova.host', 'all_tenants': False, 'query': None},
+     '1.0'),
+    ('show_resource', ('v1',), {'vitrage_id': 'v1'}, '1.0'),
+    ('count_resources', (None, True, None, 'state'),
+     {'resource_type': None, 'all_tenants': True, 'query': None,
+      'group_by': 'state'}, '1.0'),
+    ('get_status', (), {}, '1.0'),
+    ('show_alarm', ('a1',), {'vitrage_id': 'a1'}, '1.1'),
+    ('list_alarms', ('all', False), {'vitrage_id': 'all',
+                                     'all_tenants': False}, '1.1'),
+    ('get_rca', ('a1', True), {'alarm_id': 'a1', 'all_tenants': True},
+     '1.1'),
+    ('get_answer_part', ('t0k', 1), {'token': 't0k', 'index': 1}, '1.2'),
+]
+
+
+class Recorder(VersionedFake):
+    """Records (method, version, kwargs, ctx) of every call."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+        self._version: str | None = None
+
+    def prepare(self, **kwargs):
+        self._version = kwargs.get('version')
+        return self
+
+    def call(self, ctx, method, **kwargs):
+        self.sent.append((method, self._version, kwargs, ctx))
+        if method == 'get_answer_part':
+            return {'result_gzip': ''}
+        return {'result': None}
+
+
+def test_each_client_method_name_arguments_and_version(client):
+    assert {c[0] for c in EXPECTED_CALLS} == set(
+        public_methods(rpcapi.GraphClient)) == set(rpcapi.METHOD_VERSIONS)
+    assert max(rpcapi.METHOD_VERSIONS.values(),
+               key=lambda v: tuple(map(int, v.split('.')))) == \
+        rpcapi.API_VERSION
+    for name, args, kwargs, version in EXPECTED_CALLS:
+        client._client = recorder = Recorder()
+        getattr(client, name)(CTX, *args)
+        [(method, sent_version, sent_kwargs, ctx)] = recorder.sent
+        assert (method, sent_version, sent_kwargs) == (name, version,
+                                                       kwargs)
+        if name != 'get_answer_part':     # itself part of an answer
+            assert ctx['answer_parts'] is True
+            assert ctx['require_ready'] is True
+
+
+def test_a_cap_sends_what_the_old_graph_knows_and_refuses_the_rest(conf):
+    # The real oslo.messaging client decides can_send_version from the
+    # cap; the recorder only stands in for the wire.
+    conf.set_override('graph_rpc_version_cap', '1.1', 'api')
+    transport = oslo_messaging.get_rpc_transport(conf, url='fake:/')
+    try:
+        client = rpcapi.GraphClient(conf, transport)
+        real = client._client
+        assert real.can_send_version('1.1')
+        assert not real.can_send_version('1.2')
+        recorder = Recorder()
+        recorder.can_send_version = real.can_send_version
+        client._client = recorder
+        client.list_alarms(CTX, None, True)
+        [(_, version, _, ctx)] = recorder.sent
+        # A 1.1 graph cannot give parts: not asked for them.
+        assert version == '1.1' and ctx['answer_parts'] is False
+        with pytest.raises(rpcapi.GraphTooOld) as info:
+            client.get_answer_part(CTX, 't', 1)
+        assert info.value.code == 503
+        assert 'get_answer_part' in info.value.description
+        assert 'version 1.2' in info.value.description
+        assert 'speaks 1.1' in info.value.description
+        assert len(recorder.sent) == 1          # nothing sent
+
+        conf.set_override('graph_rpc_version_cap', '1.0', 'api')
+        client = rpcapi.GraphClient(conf, transport)
+        with pytest.raises(rpcapi.GraphTooOld) as info:
+            client.get_rca(CTX, 'a1', False)
+        assert info.value.description == (
+            'vitrage-graph is too old for get_rca: it needs graph RPC '
+            'version 1.1, the graph speaks 1.0 ([api] graph_rpc_version_cap); '
+            'upgrade vitrage-graph')
+    finally:
+        transport.cleanup()
+
+
+def test_a_cap_newer_than_this_release_is_a_configuration_error(conf):
+    from vitrage.common import exceptions
+    conf.set_override('graph_rpc_version_cap', '1.9', 'api')
+    transport = oslo_messaging.get_rpc_transport(conf, url='fake:/')
+    try:
+        with pytest.raises(exceptions.ConfigError,
+                           match=r'\[api\] graph_rpc_version_cap: 1.9'):
+            rpcapi.GraphClient(conf, transport)
+    finally:
+        transport.cleanup()
+
+
+@pytest.mark.parametrize('exc_type', ['UnsupportedVersion', 'NoSuchMethod'])
+def test_a_graph_without_the_call_is_a_503_naming_the_version(client,
+                                                              exc_type):
+    # No cap set and an older graph: its dispatcher refuses the call.
+    client._client = FakeRPCClient(
+        exc=oslo_messaging.RemoteError(exc_type, 'Endpoint does not '
+                                       'support RPC version 1.1'))
+    with pytest.raises(rpcapi.GraphTooOld) as info:
+        client.show_alarm(CTX, 'a1')
+    assert info.value.code == 503
+    assert 'show_alarm' in info.value.description
+    assert 'version 1.1' in info.value.description

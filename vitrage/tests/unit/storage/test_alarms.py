@@ -293,22 +293,46 @@ def links(rca):
              link['vitrage_is_deleted']) for link in rca['links']}
 
 
-@pytest.mark.parametrize('start', ['host', 'vm1', 'vm2', 'app'])
-def test_rca_walks_causes_both_ways_at_any_depth(store, start):
+@pytest.mark.parametrize('start, related, followed', [
+    ('host', ['host', 'vm1', 'vm2', 'app'],
+     {('host', 'vm1', False), ('host', 'vm2', True), ('vm1', 'app', False)}),
+    # vm2 only shares a cause with vm1: not related.
+    ('vm1', ['host', 'vm1', 'app'],
+     {('host', 'vm1', False), ('vm1', 'app', False)}),
+    ('vm2', ['host', 'vm2'], {('host', 'vm2', True)}),
+    ('app', ['host', 'vm1', 'app'],
+     {('host', 'vm1', False), ('vm1', 'app', False)}),
+])
+def test_rca_follows_causes_upstream_and_effects_downstream(
+        store, start, related, followed):
     causal_chain(store)
     rca = store.queries.rca(ADMIN_NO_PROJECT, start)
-    assert ids(rca['nodes']) == ['host', 'vm1', 'vm2', 'app']
+    assert ids(rca['nodes']) == related
     assert rca['nodes'][rca['inspected_index']]['vitrage_id'] == start
-    assert [n['graph_index'] for n in rca['nodes']] == [0, 1, 2, 3]
-    assert links(rca) == {('host', 'vm1', False), ('host', 'vm2', True),
-                          ('vm1', 'app', False)}
+    assert [n['graph_index'] for n in rca['nodes']] == list(
+        range(len(related)))
+    assert links(rca) == followed
     for link in rca['links']:
         assert link['key'] == link['relationship_type'] == 'causes'
-    vm2 = rca['nodes'][2]
-    assert vm2['state'] == 'Inactive'
-    assert vm2['end_timestamp'] == '2025-03-02 08:10:00+00:00'
-    assert vm2['id'] == 'vm2'
+    if 'vm2' in related:
+        vm2 = rca['nodes'][related.index('vm2')]
+        assert vm2['state'] == 'Inactive'
+        assert vm2['end_timestamp'] == '2025-03-02 08:10:00+00:00'
+        assert vm2['id'] == 'vm2'
     assert rca['directed'] is True and rca['multigraph'] is True
+
+
+def test_rca_leaves_out_an_alarm_that_only_shares_an_effect(store):
+    causal_chain(store)
+    # other also causes app: app's cause, not related to vm1 or host.
+    store.cause('other', 'app', '2025-03-02T08:00:05Z')
+    assert ids(store.queries.rca(ADMIN_NO_PROJECT, 'vm1')['nodes']) == [
+        'host', 'vm1', 'app']
+    assert ids(store.queries.rca(ADMIN_NO_PROJECT, 'app')['nodes']) == [
+        'host', 'vm1', 'app', 'other']
+    rca = store.queries.rca(ADMIN_NO_PROJECT, 'other')
+    assert ids(rca['nodes']) == ['app', 'other']
+    assert links(rca) == {('other', 'app', False)}
 
 
 def test_rca_of_an_alarm_without_causes_or_unknown(store):
