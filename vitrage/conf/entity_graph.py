@@ -26,8 +26,10 @@ OPTS = [
                       'one piece of work (a batch of events, a template '
                       'change) before it considers itself stalled: it '
                       'stops renewing its lease and drops its broker lock, '
-                      'so that a standby takes over at once. A stall that '
-                      'stops the whole process is ended by lease_time.'),
+                      'so that a standby takes over at once. When the stall '
+                      'holds the whole interpreter, the vitrage-graph master '
+                      'process kills the worker after this many seconds; a '
+                      'frozen host is ended by lease_time.'),
     cfg.BoolOpt('broker_lock', default=True,
                 help='With RabbitMQ, the active vitrage-graph also holds an '
                      'exclusive queue "<topic>.active_graph", which the '

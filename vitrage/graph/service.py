@@ -65,6 +65,8 @@ class NotHandedOff(messaging.MessagingException):
     """A batch was applied by a graph that can no longer log it."""
 
 
+#: Tries of the hand-off of the graph's own events (no input to requeue).
+OWN_HANDOFF_ATTEMPTS = 5
 #: Seconds a stopping graph gives the hand-offs in flight to be written.
 STOP_GRACE = 5.0
 #: Seconds a graph that no longer holds its term waits before it gives a
@@ -108,16 +110,11 @@ class EventsEndpoint:
         service.coordinator.submit(work)
         work.done.wait()
         if work.error is not None:
+            # Not applied, or not handed to the persistor: not
+            # acknowledged either; the message comes back and is handled
+            # again (full states, so a second application is harmless).
             return self._give_back()
-        try:
-            seqs = service.hand_off(work.result)
-        except messaging.MessagingException as exc:
-            # Not handed to the persistor: not acknowledged either; the
-            # message comes back and is handled again (full states, so a
-            # second application is harmless).
-            LOG.warning('hand-off to the persistor failed (%s); '
-                        'requeueing', exc)
-            return self._give_back()
+        seqs = work.result
         if seqs is None or service.wait_written(seqs):
             return messaging.NotificationResult.HANDLED
         return self._give_back()
@@ -145,7 +142,7 @@ class GraphService:
         self.evaluator = self.construct_evaluator()
         self.processor.add_listener(self.evaluator)
         self.template_sync: TemplateSync | None = None
-        self.coordinator = EventCoordinator(self.apply_events, self.lock)
+        self.coordinator = EventCoordinator(self.handle_batch, self.lock)
         self.handoff: Handoff | None = None
         self.durability: handoff_mod.Durability | None = None
         self.history = HistoryRecorder()
@@ -283,6 +280,28 @@ class GraphService:
         self.evaluate(records)
         return records, self.history.take()
 
+    def handle_batch(self, events: list[dict]
+                     ) -> handoff_mod.SeqRange | None:
+        """The coordinator's handler of an input batch: apply it, then
+        hand off what it did, on the processing thread, so that hand-offs
+        reach the persistor in position order (the alarm history is
+        applied in the order it is received).
+
+        :returns: the seqs handed off, for :meth:`wait_written`.
+        :raises NotHandedOff: this graph no longer holds its term.
+        :raises oslo_messaging.MessagingException: the hand-off was not
+            confirmed by the broker.
+        """
+        if not events:
+            return None
+        result = self.apply_events(events)
+        try:
+            return self.hand_off(result)
+        except messaging.MessagingException as exc:
+            LOG.warning('hand-off to the persistor failed (%s); the input '
+                        'goes back to the broker', exc)
+            raise
+
     def _apply(self, events: list[dict], records: list, kind: str) -> int:
         """Process ``events``, appending the positioned record of each
         applied one to ``records``; a malformed event is logged and
@@ -366,14 +385,15 @@ class GraphService:
             records: list = []
             self.evaluate(records, sync.apply(plan, self.evaluator))
             self.evaluate(records, self.evaluator.evaluate_all())
-            return records, self.history.take()
+            result = records, self.history.take()
+            self._hand_off_actions(result)
+            return result
         result = self.coordinator.run_sync(run, high=True)
         LOG.info('evaluator enabled: %d templates, %d scenarios, first '
                  'evaluation %.2fs, %d action events',
                  len(self.evaluator.template_names),
                  len(self.evaluator.scenarios),
                  time.monotonic() - started, len(result[0]))
-        self._hand_off_actions(result)
         self._commit_templates(plan)
 
     def sync_templates(self) -> bool:
@@ -393,11 +413,11 @@ class GraphService:
         if plan.empty:
             return False
 
-        def run() -> tuple[list, list]:
+        def run() -> None:
             records: list = []
             self.evaluate(records, sync.apply(plan, self.evaluator))
-            return records, self.history.take()
-        self._hand_off_actions(self.coordinator.run_sync(run, high=True))
+            self._hand_off_actions((records, self.history.take()))
+        self.coordinator.run_sync(run, high=True)
         self._commit_templates(plan)
         return True
 
@@ -409,12 +429,15 @@ class GraphService:
             LOG.warning('cannot record template statuses: %s', exc)
 
     def _hand_off_actions(self, result: tuple[list, list]) -> None:
+        """Hand off action events (processing thread): no input waits on
+        them, so a failure is logged; the next snapshot holds their
+        effect.
+        """
         try:
             self.hand_off(result)
-        except messaging.MessagingException:
-            # Applied already; the next snapshot holds their effect.
-            LOG.exception('hand-off of %d action events failed',
-                          len(result[0]))
+        except messaging.MessagingException as exc:
+            LOG.error('hand-off of %d action events failed: %s',
+                      len(result[0]), exc)
 
     def hand_off(self, result: tuple[list, list] | None
                  ) -> handoff_mod.SeqRange | None:
@@ -605,23 +628,24 @@ class GraphService:
             processing thread, graph lock held).
         :returns: how many events were applied.
         """
-        def run() -> tuple[int, tuple[list, list]]:
+        def run() -> int:
+            if not self.accepting():
+                return 0    # a graph without its term makes nothing
             events = make_events()
-            return len(events), self.apply_events(events)
-        count, result = self.coordinator.run_sync(run, high=False)
-        self._hand_off_own(result)
-        return count
+            self._hand_off_own(self.apply_events(events))
+            return len(events)
+        return self.coordinator.run_sync(run, high=False)
 
     def _hand_off_own(self, result: tuple[list, list]) -> None:
-        """Hand off the result of :meth:`apply_own_events`; no message
-        comes back to requeue, so a failure is retried here a few times.
+        """Hand off the result of :meth:`apply_own_events` (processing
+        thread); no message comes back to requeue, so a failure is retried
+        here a few times.
         """
         records, history = result
         if not records and not history:
             return
-        attempts = 5
-        delay = 0.5
-        for attempt in range(1, attempts + 1):
+        delay = 0.1
+        for attempt in range(1, OWN_HANDOFF_ATTEMPTS + 1):
             try:
                 self.hand_off(result)
                 return
@@ -631,11 +655,11 @@ class GraphService:
             except messaging.MessagingException as exc:
                 LOG.warning('hand-off of %d events of the graph\'s own '
                             'making failed (attempt %d of %d): %s',
-                            len(records), attempt, attempts, exc)
-            if attempt == attempts or \
+                            len(records), attempt, OWN_HANDOFF_ATTEMPTS, exc)
+            if attempt == OWN_HANDOFF_ATTEMPTS or \
                     self.stopping.wait(delay):
                 break
-            delay = min(delay * 2, 10)
+            delay = min(delay * 2, 1.0)
         LOG.error('%d events of the graph\'s own making (deletions) are '
                   'applied but not logged: a restore from the log will not '
                   'reproduce them until the next full get_all',

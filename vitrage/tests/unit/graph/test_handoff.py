@@ -97,14 +97,14 @@ class FakeService:
         self.waited = []
 
     def _apply(self, events):
+        # GraphService.handle_batch: apply, then hand off on the
+        # processing thread.
         self.applied.extend(events)
-        return [self.handoff.position(e) for e in events], []
+        return self.handoff.publish(
+            [self.handoff.position(e) for e in events], [])
 
     def accepting(self):
         return self.holds
-
-    def hand_off(self, result):
-        return self.handoff.publish(*result)
 
     def wait_written(self, seqs):
         self.waited.append(seqs)

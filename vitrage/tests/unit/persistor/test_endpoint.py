@@ -84,6 +84,28 @@ def test_only_the_current_term_is_written(endpoint, database, caplog):
     assert positions(database)[-1] == (3, 0)
 
 
+def test_history_of_a_redelivered_message_is_not_applied_again(
+        endpoint, database):
+    """A persistor died after its commit, before its acknowledgement: the
+    messages come again. Their events are duplicates; their history is
+    idempotent (an activation is keyed by the alarm and its start), so
+    the old activation does not reopen the alarm the next message closed.
+    """
+    def change(event_type, ts):
+        return {'event_type': event_type, 'timestamp': None,
+                'payload': {'vitrage_id': 'a1', 'name': 'n',
+                            'vitrage_sample_timestamp': ts}}
+    down = events_message(1, [1], history=[
+        change(history.ALARM_ACTIVATE, '2025-03-02T08:15:04Z')])
+    up = events_message(1, [2], history=[
+        change(history.ALARM_DEACTIVATE, '2025-03-02T08:15:09Z')])
+    endpoint.info([down, up])
+    endpoint.info([down])   # redelivered
+    [row] = history.HistoryStore(database).alarms()
+    assert row.end_timestamp is not None, 'the alarm was reopened'
+    assert endpoint.stats['duplicates'] == 1
+
+
 def test_bundled_history_is_fenced_with_its_events(endpoint, database):
     alarm = {'vitrage_id': 'a1', 'name': 'n',
              'vitrage_sample_timestamp': '2025-03-02T08:15:04Z'}
