@@ -80,6 +80,7 @@ from typing import Any
 import urllib.error
 import urllib.request
 
+from oslo_config import cfg
 import psutil
 
 from vitrage.tests import deployment as deploy
@@ -517,7 +518,19 @@ def plan(seed: int, seconds: float, graph_every: tuple[float, float],
 
     Graph kills every ``graph_every`` seconds (uniform); each of
     ``others`` once at a uniform moment; none in the last 10 s.
+
+    :raises ValueError: on a ``graph_every`` that is not ``(min, max)``
+        with ``0 < min <= max``, or an unknown action in ``others``.
     """
+    low, high = graph_every
+    if not 0 < low <= high:
+        raise ValueError('graph_every must be (min, max) seconds with '
+                         '0 < min <= max, got %r' % (graph_every,))
+    unknown = set(others) - {PERSISTOR, COLLECTOR, RABBIT, MARIADB}
+    if unknown:
+        raise ValueError('unknown disruptions %s (known: %r, %r, %r, %r)'
+                         % (sorted(unknown), PERSISTOR, COLLECTOR, RABBIT,
+                            MARIADB))
     rng = random.Random(seed)
     moments = []
     at = rng.uniform(*graph_every)
@@ -564,6 +577,7 @@ class Disruptor:
         return self
 
     def stop(self) -> None:
+        """Start no more disruptions; one in progress goes to its end."""
         self._stop.set()
 
     def wait(self, timeout: float | None = None) -> None:
@@ -593,8 +607,10 @@ class Disruptor:
 
     def _wait_serving(self, since: float) -> float | None:
         """Poll the status until 200; seconds since ``since``."""
+        # Not cut short by stop(): a disruption in progress is measured
+        # to its end.
         deadline = time.monotonic() + self.recover_timeout
-        while time.monotonic() < deadline and not self._stop.is_set():
+        while time.monotonic() < deadline:
             if self.cluster.status(timeout=5) == 200:
                 return time.monotonic() - since
             time.sleep(STATUS_POLL)
@@ -662,7 +678,8 @@ def two_actives(db_url: str, graph_logs: str) -> list[str]:
     return signs
 
 
-def reference_topology(conf, final: dict[str, dict]) -> dict:
+def reference_topology(conf: cfg.ConfigOpts,
+                       final: dict[str, dict]) -> dict:
     """The topology of a fresh graph fed the final inputs, in the API's
     format: the simulated cloud's get_all, the given doctor events (the
     bodies posted last for the hosts that are down) through the doctor
@@ -898,7 +915,8 @@ class SoakParams:
 def settle(cluster: SoakCluster, load: LoadGenerator,
            timeout: float) -> tuple[collections.Counter, dict]:
     """Wait until the API serves, every accepted event is logged (or the
-    log stops growing for 20 s) and two topology readings agree.
+    log stops growing for 20 s) and two readings of the topology and of
+    ``alarm list``, 2 s apart, agree.
 
     :returns: ``(logged ids, settled topology)``.
     :raises AssertionError: when the API does not serve in time.
@@ -924,8 +942,10 @@ def settle(cluster: SoakCluster, load: LoadGenerator,
     previous = None
     while True:
         current = cluster.topology()
-        if current is not None:
-            summary = deploy.topology_summary(current)
+        alarms = cluster.alarm_list()
+        if current is not None and alarms is not None:
+            summary = (deploy.topology_summary(current),
+                       sorted(a.get('vitrage_id') or '' for a in alarms))
             if previous is not None and summary == previous[0]:
                 return logged, current
             previous = (summary, current)
@@ -935,7 +955,8 @@ def settle(cluster: SoakCluster, load: LoadGenerator,
         time.sleep(2)
 
 
-def run_soak(cluster: SoakCluster, params: SoakParams, conf,
+def run_soak(cluster: SoakCluster, params: SoakParams,
+             conf: cfg.ConfigOpts,
              rabbit: Any = None, mariadb: Any = None,
              log: Callable[[str], None] = print) -> SoakResult:
     """Load, disrupt, settle and check one started cluster.

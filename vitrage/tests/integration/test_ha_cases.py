@@ -27,6 +27,7 @@ import signal
 import threading
 import time
 
+from oslo_config import cfg
 import oslo_messaging
 import pytest
 
@@ -224,7 +225,7 @@ def test_a_restart_longer_than_the_snapshot_interval_keeps_pushed_alarms(
         cluster.cleanup()
 
 
-def _forged_record(conf, host: str) -> dict:
+def _forged_record(conf: cfg.ConfigOpts, host: str) -> dict:
     """A well-formed positioned record of a doctor event on ``host``."""
     from vitrage.collector.manager import DatasourceRunner
     from vitrage.common.constants import DatasourceAction
