@@ -3,6 +3,7 @@ the load generator's bookkeeping and the per-host alarm check
 (:mod:`vitrage.tests.integration.soak`).
 """
 import threading
+import time
 
 import pytest
 
@@ -135,3 +136,56 @@ def test_the_host_check_follows_the_template(small_cloud):
     assert 'alarm list: instance_down' in wrong[down[0]]
     assert soak.wrong_hosts(expected, topology, None) == {
         host: 'alarm list failed' for host in hosts}
+
+
+class _FakeCluster:
+    """What the disruptor uses of a cluster; the API serves again
+    ``recovery`` seconds after each graph kill.
+    """
+
+    def __init__(self, recovery: float) -> None:
+        self.recovery = recovery
+        self.term = 1
+        self.down_until = 0.0
+        self.calls: list[str] = []
+        self.persistor = 'persistor-1'
+
+    def active_graph(self):
+        return self.term, 'h:%d' % self.term, 'graph-%d' % self.term
+
+    def kill_group(self, proc) -> None:
+        self.calls.append('kill %s' % proc)
+        if proc.startswith('graph'):
+            self.term += 1
+            self.down_until = time.monotonic() + self.recovery
+
+    def start_graph(self) -> None:
+        self.calls.append('start graph')
+
+    def start_persistor(self) -> None:
+        self.calls.append('start persistor')
+
+    def holder(self):
+        return self.term, 'h:%d' % self.term
+
+    def status(self, timeout: float = 5):
+        return 200 if time.monotonic() >= self.down_until else 503
+
+
+def test_late_graph_kills_are_skipped_and_one_offs_still_happen():
+    cluster = _FakeCluster(recovery=0.6)
+    disruptor = soak.Disruptor(
+        cluster, [(0.0, soak.GRAPH), (0.1, soak.GRAPH),
+                  (0.2, soak.PERSISTOR), (0.9, soak.GRAPH)],
+        skip_late_kills=0.3, recover_timeout=10)
+    disruptor.start(time.monotonic())
+    disruptor.wait(30)
+    done = [(d.action, d.old_term, d.new_term) for d in disruptor.done]
+    assert done == [(soak.GRAPH, 1, 2), (soak.PERSISTOR, None, None),
+                    (soak.GRAPH, 2, 3)]
+    assert disruptor.skipped == 1
+    gaps = [d.gap for d in disruptor.done if d.action == soak.GRAPH]
+    assert all(gap >= 0.6 for gap in gaps)
+    assert cluster.calls == ['kill graph-1', 'start graph',
+                             'kill persistor-1', 'start persistor',
+                             'kill graph-2', 'start graph']
