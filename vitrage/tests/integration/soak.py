@@ -38,7 +38,10 @@ recoveries make the plan slip, a graph kill late by more than the
 shortest kill interval is skipped (and counted), so that kills do not
 bunch up and the one-off disruptions still come under load. Events posted
 while RabbitMQ is down cannot be accepted by anyone (the bus is the
-durable intake); they are counted apart (``refused_broker_down``).
+durable intake); they are counted apart (``refused_broker_down``), from
+a second before the broker stops until :data:`BROKER_GRACE` seconds
+after it serves again (the API's connection comes back with
+oslo.messaging's reconnection back-off).
 
 **Two actives** (:func:`two_actives`): a graph is active while it holds
 a term; two actives are seen when either
@@ -98,6 +101,9 @@ DOCTOR_TYPE = 'compute.host.down'
 #: The alarm the template deduces on the instances of a host that is down.
 DEDUCED_ALARM = 'instance_down'
 STATUS_POLL = 0.15
+#: Seconds after RabbitMQ serves again during which a refusal still
+#: counts as the broker's (the API reconnecting).
+BROKER_GRACE = 10.0
 #: Seconds between the last event of a host and its final one.
 FINAL_SPACING = 1.2
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -827,7 +833,8 @@ class SoakResult:
     accepted: int
     #: HTTP status (or ``None``) -> count, outside RabbitMQ outages.
     refused: dict[str, int]
-    #: Refused while the private RabbitMQ was down (no intake possible).
+    #: Refused while the private RabbitMQ was down or just back (no
+    #: intake possible; see :data:`BROKER_GRACE`).
     refused_broker_down: int
     lost: list[str]
     duplicates: int
@@ -896,7 +903,7 @@ class SoakResult:
             ('events sent', f['sent']),
             ('accepted (2xx)', f['accepted']),
             ('refused', refused),
-            ('refused, RabbitMQ down', f['refused_broker_down']),
+            ('refused, RabbitMQ down (+10 s)', f['refused_broker_down']),
             ('lost (accepted, not logged)', f['lost']),
             ('duplicates (allowed)', f['duplicates']),
             ('hosts in a wrong state', '%d of %d' % (f['wrong_hosts'],
@@ -1036,8 +1043,8 @@ def run_soak(cluster: SoakCluster, params: SoakParams,
     outages = disruptor.broker_outages()
 
     def in_outage(event: SentEvent) -> bool:
-        return any(start - 1 <= event.sent_at <= end + 2 or
-                   start <= event.answered_at <= end + 2
+        return any(start - 1 <= event.sent_at <= end + BROKER_GRACE or
+                   start <= event.answered_at <= end + BROKER_GRACE
                    for start, end in outages)
     refused: collections.Counter = collections.Counter()
     refused_broker_down = 0

@@ -10,8 +10,9 @@ restarted once. Then:
 
 * nothing accepted is lost: every event the API answered 2xx for is in
   the events table (duplicates are allowed);
-* nothing is refused, but while RabbitMQ itself is down (there is no
-  durable intake then; those refusals are printed apart);
+* nothing is refused, but while RabbitMQ itself is down or the API is
+  reconnecting to it (10 s at most): there is no durable intake then;
+  those refusals are printed apart;
 * every host is in the right state: its doctor alarm, and the
   template's alarms on its instances, are raised in the graph and listed
   by ``alarm list`` iff the last event accepted for it was ``down``;
