@@ -97,7 +97,7 @@ def _wait_takeover(cluster: soak.SoakCluster, term: int,
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_a_stalled_active_graph_is_deposed_and_stops_when_it_wakes(
-        deployment, tmp_path, rabbit_transport_url, mysql_database, conf):
+        deployment, tmp_path, rabbit_transport_url, mysql_database):
     cluster = soak.SoakCluster(deployment, tmp_path, rabbit_transport_url,
                                mysql_database, hosts=12, collectors=1,
                                lease=LEASE)
