@@ -98,14 +98,15 @@ def _wait_takeover(cluster: soak.SoakCluster, term: int,
 @pytest.mark.timeout(420)
 def test_a_stalled_active_graph_is_deposed_and_stops_when_it_wakes(
         deployment, tmp_path, rabbit_transport_url, mysql_database):
+    # The soak's load and two collectors: the graph is stopped while it
+    # has events in hand more often than not.
     cluster = soak.SoakCluster(deployment, tmp_path, rabbit_transport_url,
-                               mysql_database, hosts=12, collectors=1,
-                               lease=LEASE)
+                               mysql_database, hosts=30, lease=LEASE)
     load = None
     try:
         cluster.start(timeout=STARTUP_TIMEOUT)
         resources = cluster.resource_count()
-        load = soak.LoadGenerator(cluster.post_event, cluster.hosts, 10,
+        load = soak.LoadGenerator(cluster.post_event, cluster.hosts, 25,
                                   10000, 60, 'stall-%d' % os.getpid())
         with ResourceSampler(cluster) as sampler:
             load.start()
