@@ -12,7 +12,7 @@
   the stalled graph is woken (by then everything the stalled graph had
   handed off while it held its term is written: its successor restored
   it), or above the first id of a later term
-  (:func:`~vitrage.tests.integration.soak.two_actives`).
+  (:func:`~vitrage.tests.integration.soak_checks.two_actives`).
 * A graph restarted after a downtime longer than ``snapshot_interval``
   still restores (push-only doctor alarms survive), and ``alarm list``,
   the alarm history and the graph agree.
@@ -35,6 +35,8 @@ from vitrage.tests import deployment as deploy
 from vitrage.tests.deployment import deployment_fixture  # noqa: F401
 from vitrage.tests.integration import chaos
 from vitrage.tests.integration import soak
+from vitrage.tests.integration import soak_checks
+from vitrage.tests.integration import soak_load
 
 LEASE = 3.0
 STARTUP_TIMEOUT = 180
@@ -106,8 +108,9 @@ def test_a_stalled_active_graph_is_deposed_and_stops_when_it_wakes(
     try:
         cluster.start(timeout=STARTUP_TIMEOUT)
         resources = cluster.resource_count()
-        load = soak.LoadGenerator(cluster.post_event, cluster.hosts, 25,
-                                  10000, 60, 'stall-%d' % os.getpid())
+        load = soak_load.LoadGenerator(cluster.post_event, cluster.hosts,
+                                       25, 10000, 60,
+                                       'stall-%d' % os.getpid())
         with ResourceSampler(cluster) as sampler:
             load.start()
             time.sleep(5)
@@ -138,7 +141,7 @@ def test_a_stalled_active_graph_is_deposed_and_stops_when_it_wakes(
                 'the woken graph (pid %d) to stop' % pid)
             load.wait()
             load.final_round()
-            logged, topology = soak.settle(cluster, load, 180)
+            logged, topology = soak_checks.settle(cluster, load, 180)
         accepted = {e.event_id for e in load.sent if e.accepted}
         lost = sorted(accepted - set(logged))
         assert lost == [], '%d accepted events lost: %s' % (len(lost),
@@ -150,15 +153,15 @@ def test_a_stalled_active_graph_is_deposed_and_stops_when_it_wakes(
                            term=term, watermark=watermark)[0][0]
         assert late == 0, '%d events of the deposed term %d written after ' \
             'its successor took over' % (late, term)
-        signs = soak.two_actives(cluster.db_url, cluster.logs('graph'))
+        signs = soak_checks.two_actives(cluster.db_url, cluster.logs('graph'))
         assert signs == [], signs
         assert chaos.term_holder(cluster.db_url)[0] >= new_term
         # No entity was deleted while the old graph woke up.
         low = min(count for _at, count in sampler.samples)
         assert low >= resources, (
             'the resource vertices dropped from %d to %d' % (resources, low))
-        assert soak.wrong_hosts(load.expected_down(), topology,
-                                cluster.alarm_list()) == {}
+        assert soak_checks.wrong_hosts(load.expected_down(), topology,
+                                       cluster.alarm_list()) == {}
     finally:
         if load is not None:
             load.close()
@@ -178,13 +181,13 @@ def test_a_restart_longer_than_the_snapshot_interval_keeps_pushed_alarms(
         cluster.start(timeout=STARTUP_TIMEOUT)
         down = cluster.hosts[:3]
         for index, host in enumerate(down):
-            assert cluster.post_event(soak.doctor_event(
+            assert cluster.post_event(soak_load.doctor_event(
                 'stale-%d' % index, host, 'down')) == 200
         # Raised and cleared: must stay cleared.
-        assert cluster.post_event(soak.doctor_event(
+        assert cluster.post_event(soak_load.doctor_event(
             'stale-up-0', cluster.hosts[3], 'down')) == 200
         time.sleep(1.2)
-        assert cluster.post_event(soak.doctor_event(
+        assert cluster.post_event(soak_load.doctor_event(
             'stale-up-1', cluster.hosts[3], 'up')) == 200
 
         def raised():
@@ -221,7 +224,7 @@ def test_a_restart_longer_than_the_snapshot_interval_keeps_pushed_alarms(
         assert deploy.topology_summary(after) == \
             deploy.topology_summary(before)
         expected = {host: host in down for host in cluster.hosts}
-        assert soak.wrong_hosts(expected, after, listed) == {}
+        assert soak_checks.wrong_hosts(expected, after, listed) == {}
     finally:
         cluster.cleanup()
 
@@ -237,7 +240,7 @@ def _forged_record(conf: cfg.ConfigOpts, host: str) -> dict:
                               loader.enabled_classes(conf)['doctor'],
                               'forger')
     sample = timeutils.sample_now()
-    body = soak.doctor_event('forged-0', host, 'down')
+    body = soak_load.doctor_event('forged-0', host, 'down')
     event = list(runner.stamp(iter(runner.driver.enrich_event(
         'vitrage.custom.event.down', body)), DatasourceAction.UPDATE,
         sample))[0]
@@ -277,7 +280,7 @@ def test_a_forged_term_is_not_written(deployment, tmp_path,
             transport.cleanup()
         # A real event after it: once logged, the persistor has handled
         # the forged message too (one queue, in order).
-        assert cluster.post_event(soak.doctor_event(
+        assert cluster.post_event(soak_load.doctor_event(
             'marker-0', cluster.hosts[0], 'down')) == 200
         deploy.wait_until(lambda: cluster.logged_ids('marker'), 60,
                           'the marker event in the events table')

@@ -36,6 +36,7 @@ from vitrage.tests.integration.private_servers import (  # noqa: F401
     private_rabbit_fixture)
 from vitrage.tests.integration import services
 from vitrage.tests.integration import soak
+from vitrage.tests.integration import soak_disrupt
 
 #: Seconds of load: with start-up and the checks, under six minutes.
 LOAD_SECONDS = 180
@@ -61,8 +62,9 @@ def test_soak_nothing_accepted_is_lost(deployment, tmp_path, private_rabbit,
             conf, rabbit=private_rabbit, mariadb=private_mariadb)
         print(result.table())
         done = {d.action for d in result.disruptions}
-        assert done == {soak.GRAPH, soak.PERSISTOR, soak.COLLECTOR,
-                        soak.RABBIT, soak.MARIADB}, result.table()
+        assert done == {soak_disrupt.GRAPH, soak_disrupt.PERSISTOR,
+                        soak_disrupt.COLLECTOR, soak_disrupt.RABBIT,
+                        soak_disrupt.MARIADB}, result.table()
         assert not [d for d in result.disruptions if d.error], \
             result.table()
         assert result.lost == [], result.table()
@@ -73,7 +75,7 @@ def test_soak_nothing_accepted_is_lost(deployment, tmp_path, private_rabbit,
         # Every graph kill was followed by a takeover: the API served
         # again and a later term was taken.
         for disruption in result.disruptions:
-            if disruption.action == soak.GRAPH:
+            if disruption.action == soak_disrupt.GRAPH:
                 assert disruption.gap is not None, result.table()
                 assert disruption.new_term > disruption.old_term, \
                     result.table()

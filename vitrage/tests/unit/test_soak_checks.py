@@ -9,33 +9,35 @@ import pytest
 
 from vitrage.tests.integration import chaos
 from vitrage.tests.integration import soak
+from vitrage.tests.integration import soak_checks
+from vitrage.tests.integration import soak_disrupt as disrupt
+from vitrage.tests.integration import soak_load
 
 
 def test_the_plan_is_seeded_and_spaced():
-    first = soak.plan(42, 300, (20, 40), [soak.PERSISTOR, soak.RABBIT])
-    assert first == soak.plan(42, 300, (20, 40),
-                              [soak.PERSISTOR, soak.RABBIT])
-    assert first != soak.plan(43, 300, (20, 40),
-                              [soak.PERSISTOR, soak.RABBIT])
-    kills = [at for at, action in first if action == soak.GRAPH]
+    others = [disrupt.PERSISTOR, disrupt.RABBIT]
+    first = disrupt.plan(42, 300, (20, 40), others)
+    assert first == disrupt.plan(42, 300, (20, 40), others)
+    assert first != disrupt.plan(43, 300, (20, 40), others)
+    kills = [at for at, action in first if action == disrupt.GRAPH]
     assert 6 <= len(kills) <= 15
     assert 20 <= kills[0] <= 40
     assert all(20 <= b - a <= 40 for a, b in zip(kills, kills[1:]))
     assert max(at for at, _action in first) < 290
-    others = [action for _at, action in first if action != soak.GRAPH]
-    assert sorted(others) == sorted([soak.PERSISTOR, soak.RABBIT])
+    done = [action for _at, action in first if action != disrupt.GRAPH]
+    assert sorted(done) == sorted(others)
     assert first == sorted(first)
 
 
 @pytest.mark.parametrize('every', [(0, 10), (30, 20), (-1, 5)])
 def test_a_bad_kill_interval_is_refused(every):
     with pytest.raises(ValueError, match='graph_every'):
-        soak.plan(1, 100, every, [])
+        disrupt.plan(1, 100, every, [])
 
 
 def test_an_unknown_disruption_is_refused():
     with pytest.raises(ValueError, match='reboot'):
-        soak.plan(1, 100, (10, 20), ['reboot'])
+        disrupt.plan(1, 100, (10, 20), ['reboot'])
 
 
 def test_the_load_alternates_and_ends_with_a_spaced_final_round():
@@ -50,8 +52,8 @@ def test_the_load_alternates_and_ends_with_a_spaced_final_round():
         return 503 if number % 7 == 6 else 200
 
     hosts = ['h1', 'h2', 'h3']
-    load = soak.LoadGenerator(post, hosts, rate=200, max_events=20,
-                              seconds=60, run_id='t')
+    load = soak_load.LoadGenerator(post, hosts, rate=200, max_events=20,
+                                   seconds=60, run_id='t')
     try:
         load.start()
         load.wait()
@@ -67,7 +69,7 @@ def test_the_load_alternates_and_ends_with_a_spaced_final_round():
             'down' if n % 2 == 0 else 'up' for n in range(len(events))]
         final, before = events[-1], events[-2]
         assert final.final and not before.final
-        assert final.sent_at - before.sent_at >= soak.FINAL_SPACING
+        assert final.sent_at - before.sent_at >= soak_load.FINAL_SPACING
     assert all(e.accepted == (e.http_status == 200) for e in load.sent)
     expected = {}
     for event in load.sent:
@@ -78,9 +80,9 @@ def test_the_load_alternates_and_ends_with_a_spaced_final_round():
 
 def test_a_load_needs_a_rate_and_hosts():
     with pytest.raises(ValueError, match='rate'):
-        soak.LoadGenerator(lambda body: 200, ['h'], 0, 1, 1, 'r')
+        soak_load.LoadGenerator(lambda body: 200, ['h'], 0, 1, 1, 'r')
     with pytest.raises(ValueError, match='hosts'):
-        soak.LoadGenerator(lambda body: 200, [], 1, 1, 1, 'r')
+        soak_load.LoadGenerator(lambda body: 200, [], 1, 1, 1, 'r')
 
 
 @pytest.fixture
@@ -110,31 +112,31 @@ def _alarm_records(topology: dict) -> list[dict]:
 def test_the_host_check_follows_the_template(small_cloud):
     conf, hosts = small_cloud
     down = hosts[:2]
-    topology = soak.reference_topology(conf, {
-        host: soak.doctor_event('e-%d' % n, host, 'down')
+    topology = soak_checks.reference_topology(conf, {
+        host: soak_load.doctor_event('e-%d' % n, host, 'down')
         for n, host in enumerate(down)})
     types = [n.get('vitrage_type') for n in topology['nodes']]
     # A doctor alarm per host down, a deduced alarm per instance on it.
     assert types.count('doctor') == 2
     assert len([n for n in topology['nodes']
-                if n.get('name') == soak.DEDUCED_ALARM]) == 4
+                if n.get('name') == soak_checks.DEDUCED_ALARM]) == 4
     alarms = _alarm_records(topology)
     expected = {host: host in down for host in hosts}
-    assert soak.wrong_hosts(expected, topology, alarms) == {}
+    assert soak_checks.wrong_hosts(expected, topology, alarms) == {}
 
     # A host expected up that is down, and one expected down that is up.
     flipped = dict(expected, **{hosts[0]: False, hosts[2]: True})
-    wrong = soak.wrong_hosts(flipped, topology, alarms)
+    wrong = soak_checks.wrong_hosts(flipped, topology, alarms)
     assert sorted(wrong) == [hosts[0], hosts[2]]
     assert 'graph: doctor alarm still raised' in wrong[hosts[0]]
     assert 'graph: doctor alarm missing' in wrong[hosts[2]]
 
     # alarm list lacking a deduced alarm, or failing.
     partial = [a for a in alarms if a['vitrage_type'] == 'doctor']
-    wrong = soak.wrong_hosts(expected, topology, partial)
+    wrong = soak_checks.wrong_hosts(expected, topology, partial)
     assert sorted(wrong) == down
     assert 'alarm list: instance_down' in wrong[down[0]]
-    assert soak.wrong_hosts(expected, topology, None) == {
+    assert soak_checks.wrong_hosts(expected, topology, None) == {
         host: 'alarm list failed' for host in hosts}
 
 
@@ -174,17 +176,17 @@ class _FakeCluster:
 
 def test_late_graph_kills_are_skipped_and_one_offs_still_happen():
     cluster = _FakeCluster(recovery=0.6)
-    disruptor = soak.Disruptor(
-        cluster, [(0.0, soak.GRAPH), (0.1, soak.GRAPH),
-                  (0.2, soak.PERSISTOR), (0.9, soak.GRAPH)],
+    disruptor = disrupt.Disruptor(
+        cluster, [(0.0, disrupt.GRAPH), (0.1, disrupt.GRAPH),
+                  (0.2, disrupt.PERSISTOR), (0.9, disrupt.GRAPH)],
         skip_late_kills=0.3, recover_timeout=10)
     disruptor.start(time.monotonic())
     disruptor.wait(30)
     done = [(d.action, d.old_term, d.new_term) for d in disruptor.done]
-    assert done == [(soak.GRAPH, 1, 2), (soak.PERSISTOR, None, None),
-                    (soak.GRAPH, 2, 3)]
+    assert done == [(disrupt.GRAPH, 1, 2), (disrupt.PERSISTOR, None, None),
+                    (disrupt.GRAPH, 2, 3)]
     assert disruptor.skipped == 1
-    gaps = [d.gap for d in disruptor.done if d.action == soak.GRAPH]
+    gaps = [d.gap for d in disruptor.done if d.action == disrupt.GRAPH]
     assert all(gap >= 0.6 for gap in gaps)
     assert cluster.calls == ['kill graph-1', 'start graph',
                              'kill persistor-1', 'start persistor',
