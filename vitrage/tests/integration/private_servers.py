@@ -337,9 +337,9 @@ def private_rabbit_fixture() -> Iterator[PrivateRabbit]:
         yield server
 
 
-@pytest.fixture(name='private_mariadb')
-def private_mariadb_fixture() -> Iterator[PrivateMariaDB]:
-    """A MariaDB server of this test alone, removed afterwards."""
+@contextlib.contextmanager
+def private_mariadb() -> Iterator[PrivateMariaDB]:
+    """A MariaDB server of the caller alone, removed afterwards."""
     program = find_program('mariadbd', 'VITRAGE_TEST_MARIADBD')
     install_db = find_program('mariadb-install-db',
                               'VITRAGE_TEST_MARIADB_INSTALL_DB')
@@ -348,4 +348,11 @@ def private_mariadb_fixture() -> Iterator[PrivateMariaDB]:
                              'installed')
     with _started(lambda d: PrivateMariaDB(d, program, install_db),
                   'mariadb', 'private MariaDB') as server:
+        yield server
+
+
+@pytest.fixture(name='private_mariadb')
+def private_mariadb_fixture() -> Iterator[PrivateMariaDB]:
+    """A MariaDB server of this test alone, removed afterwards."""
+    with private_mariadb() as server:
         yield server
