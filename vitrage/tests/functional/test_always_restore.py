@@ -63,6 +63,19 @@ def _delete_snapshots(database) -> None:
         connection.execute(models.GraphSnapshot.__table__.delete())
 
 
+def _restored(services, database, alarms: dict[str, str]):
+    """A new graph, started: it restored, with every doctor alarm of
+    ``alarms``, and the alarm history agrees.
+    """
+    graph = services.graph()
+    graph.start()
+    assert graph.wait_ready(60)
+    assert graph.restored
+    assert _doctor_alarms(graph) == alarms
+    assert _active_in_history(database) == set(alarms)
+    return graph
+
+
 def test_push_only_alarms_survive_any_downtime(tmp_path, conf):
     static = tmp_path / 'static'
     static.mkdir()
@@ -94,12 +107,7 @@ def test_push_only_alarms_survive_any_downtime(tmp_path, conf):
         # A downtime longer than snapshot_interval: the snapshot is stale.
         _age_snapshots(database, 3600)
         assert snapshots.SnapshotStore(database).latest() is not None
-        second = services.graph()
-        second.start()
-        assert second.wait_ready(60)
-        assert second.restored
-        assert _doctor_alarms(second) == alarms
-        assert _active_in_history(database) == set(alarms)
+        second = _restored(services, database, alarms)
         # The pull datasources are reconciled with a get_all.
         helpers.wait_for(lambda: second.polling.stats['get_all'] == 1, 30,
                          'the reconciling get_all')
@@ -107,10 +115,5 @@ def test_push_only_alarms_survive_any_downtime(tmp_path, conf):
 
         # No snapshot at all: the whole log is replayed.
         _delete_snapshots(database)
-        third = services.graph()
-        third.start()
-        assert third.wait_ready(60)
-        assert third.restored
-        assert _doctor_alarms(third) == alarms
-        assert _active_in_history(database) == set(alarms)
+        third = _restored(services, database, alarms)
         assert third.term == second.term + 1 == first.term + 2

@@ -6,6 +6,7 @@ from vitrage.common.constants import EdgeLabel
 from vitrage.common.constants import Prop
 from vitrage import evaluator
 from vitrage.evaluator import model
+from vitrage.tests.unit.evaluator import test_engine
 from vitrage.tests.unit.evaluator.test_engine_world import HOST
 from vitrage.tests.unit.evaluator.test_engine_world import NAGIOS
 from vitrage.tests.unit.evaluator.test_engine_world import PORT
@@ -69,18 +70,8 @@ scenarios:
 '''  # noqa: E501
 
 # nic occurs only in a negative term: never bound.
-NEGATIVE_ONLY_TARGET = '''
-metadata: {version: 3, type: standard, name: vm_without_nic}
-entities:
-  node: {category: RESOURCE, type: nova.host}
-  vm: {category: RESOURCE, type: nova.instance}
-  nic: {category: RESOURCE, type: neutron.port}
-scenarios:
-  - condition: node [contains] vm AND NOT nic [attached] vm
-    actions:
-      - raise_alarm: {target: vm, alarm_name: vm has no network port, severity: WARNING}
-      - set_state: {target: nic, state: ERROR}
-'''  # noqa: E501
+NEGATIVE_ONLY_TARGET = test_engine.VM_WITHOUT_NIC + \
+    '      - set_state: {target: nic, state: ERROR}\n'
 
 GET_ATTR_IN_TEXT = '''
 metadata: {version: 3, type: standard, name: ping_messages}
