@@ -19,6 +19,8 @@ from vitrage.tests import helpers
 
 NOT_IMPORTED = {
     'pbr': 'setup.py builds the package with it',
+    'PyMySQL': 'SQLAlchemy loads it for the mysql+pymysql:// URLs of '
+               '[database] connection',
 }
 """Requirements the service needs without importing them, and why."""
 
