@@ -10,10 +10,11 @@ service; each role lives in a module of its own:
 * :mod:`vitrage.graph.polling`: get_all / get_changes to the collectors;
 * :mod:`vitrage.graph.handoff`: positions, the hand-off to the persistor
   and the wait until it is written;
-* :mod:`vitrage.graph.templates`: the templates in force.
+* :mod:`vitrage.graph.scenarios`: the evaluator's actions after each
+  batch, and the templates in force (:mod:`vitrage.graph.templates`).
 
-Here: the events endpoint (intake from the bus), applying events and
-evaluating scenarios on the processing thread, and the lifecycle
+Here: the events endpoint (intake from the bus), applying events on the
+processing thread and handing them off, and the lifecycle
 (style.md item 7): :meth:`GraphService.start` waits as a standby until
 the graph holds a term, restores, and starts the events listener, the
 coordinator, the RPC server for the API and the periodic tasks;
@@ -54,8 +55,8 @@ from vitrage.graph import recovery as recovery_mod
 from vitrage.graph.recovery import freeze_graph_memory
 from vitrage.graph.recovery import tune_gc
 from vitrage.graph import rpcapi as graph_rpcapi
+from vitrage.graph import scenarios as scenarios_mod
 from vitrage.graph.states import StateNormalizer
-from vitrage.graph.templates import Plan
 from vitrage.graph.templates import TemplateSync
 
 LOG = log.getLogger(__name__)
@@ -141,7 +142,6 @@ class GraphService:
         self.processor = self.construct_processor()
         self.evaluator = self.construct_evaluator()
         self.processor.add_listener(self.evaluator)
-        self.template_sync: TemplateSync | None = None
         self.coordinator = EventCoordinator(self.handle_batch, self.lock)
         self.handoff: Handoff | None = None
         self.durability: handoff_mod.Durability | None = None
@@ -153,13 +153,20 @@ class GraphService:
         self.lost_term = threading.Event()
         self.restored = False
         self.recovery = recovery_mod.Recovery(conf, self)
+        self.scenarios = scenarios_mod.Scenarios(conf, self)
         self.polling = polling_mod.CollectorPolling(conf, self)
         self.collector_client: collector_rpcapi.CollectorClient | None = None
         self._listener = None
         self._rpc_server = None
         self._periodic: periodics.PeriodicWorker | None = None
         self._threads: list[threading.Thread] = []
-        self.stats = {'actions': 0}
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """The counters of the roles: action events applied, get_all,
+        get_changes, collector failures, partial answers.
+        """
+        return {**self.polling.stats, **self.scenarios.stats}
 
     # -- composition root ---------------------------------------------
     def construct_graph(self) -> EntityGraph:
@@ -276,7 +283,7 @@ class GraphService:
                                'the events go back to the broker'
                                % (self.holder, self.term))
         records: list = []
-        self._apply(events, records, 'entity')
+        self.apply_records(events, records, 'entity')
         self.evaluate(records)
         return records, self.history.take()
 
@@ -302,7 +309,8 @@ class GraphService:
                         'goes back to the broker', exc)
             raise
 
-    def _apply(self, events: list[dict], records: list, kind: str) -> int:
+    def apply_records(self, events: list[dict], records: list, kind: str
+                      ) -> int:
         """Process ``events``, appending the positioned record of each
         applied one to ``records``; a malformed event is logged and
         dropped.
@@ -327,117 +335,16 @@ class GraphService:
 
     def evaluate(self, records: list, events: list[dict] | None = None
                  ) -> int:
-        """Apply ``events`` (action events), then re-evaluate the
-        scenarios around what changed and apply their actions, until
-        nothing more follows (processing thread, lock held).
+        """See :meth:`vitrage.graph.scenarios.Scenarios.evaluate`."""
+        return self.scenarios.evaluate(records, events)
 
-        Action events are handled before any other event, and are handed
-        off like datasource events, so a replay reproduces them (with
-        the evaluator quiet).
-
-        :param records: positioned records are appended here.
-        :param events: action events to apply first.
-        :returns: how many action events were applied.
-        """
-        evaluator = self.evaluator
-        if not evaluator.active and not events:
-            return 0
-        pending = events if events else evaluator.evaluate()
-        applied = rounds = 0
-        while pending:
-            rounds += 1
-            if rounds > self.conf.evaluator.max_rounds:
-                LOG.error('scenario actions still change the graph after '
-                          '%d rounds: scenarios feed each other forever; '
-                          'dropped %d action events (first: %s)',
-                          rounds - 1, len(pending), pending[0])
-                evaluator.evaluate()   # forget what they touched
-                break
-            applied += self._apply(pending, records, 'action')
-            pending = evaluator.evaluate()
-        self.stats['actions'] += applied
-        for action in evaluator.take_external_actions():
-            # The notifier (Mistral) takes these once it exists.
-            LOG.info('scenario %s asks for Mistral workflow %s on %s',
-                     action.scenario_id, action.workflow, action.target_id)
-        return applied
-
-    # -- templates -------------------------------------------------------
     def enable_evaluator(self) -> None:
-        """Put the stored templates in force and evaluate the whole graph
-        (after the initial get_all or a restore, HA contract 4b/4c).
-        """
-        if not self.conf.evaluator.enabled:
-            LOG.info('the scenario evaluator is disabled')
-            return
-        from oslo_db import exception as db_exc
-        self.template_sync = sync = self.construct_template_sync()
-        try:
-            sync.seed()
-            plan = sync.plan()
-        except db_exc.DBError as exc:
-            LOG.error('cannot read the templates: %s; the evaluator starts '
-                      'without them and tries again', exc)
-            plan = Plan()
-        started = time.monotonic()
-
-        def run() -> tuple[list, list]:
-            records: list = []
-            self.evaluate(records, sync.apply(plan, self.evaluator))
-            self.evaluate(records, self.evaluator.evaluate_all())
-            result = records, self.history.take()
-            self._hand_off_actions(result)
-            return result
-        result = self.coordinator.run_sync(run, high=True)
-        LOG.info('evaluator enabled: %d templates, %d scenarios, first '
-                 'evaluation %.2fs, %d action events',
-                 len(self.evaluator.template_names),
-                 len(self.evaluator.scenarios),
-                 time.monotonic() - started, len(result[0]))
-        self._commit_templates(plan)
+        """See :meth:`vitrage.graph.scenarios.Scenarios.enable`."""
+        self.scenarios.enable()
 
     def sync_templates(self) -> bool:
-        """Put template changes of the store in force (periodic).
-
-        :returns: whether anything changed.
-        """
-        from oslo_db import exception as db_exc
-        sync = self.template_sync
-        if sync is None:
-            return False
-        try:
-            plan = sync.plan()
-        except db_exc.DBError as exc:
-            LOG.warning('cannot read the templates: %s', exc)
-            return False
-        if plan.empty:
-            return False
-
-        def run() -> None:
-            records: list = []
-            self.evaluate(records, sync.apply(plan, self.evaluator))
-            self._hand_off_actions((records, self.history.take()))
-        self.coordinator.run_sync(run, high=True)
-        self._commit_templates(plan)
-        return True
-
-    def _commit_templates(self, plan: Plan) -> None:
-        from oslo_db import exception as db_exc
-        try:
-            self.template_sync.commit(plan)
-        except db_exc.DBError as exc:
-            LOG.warning('cannot record template statuses: %s', exc)
-
-    def _hand_off_actions(self, result: tuple[list, list]) -> None:
-        """Hand off action events (processing thread): no input waits on
-        them, so a failure is logged; the next snapshot holds their
-        effect.
-        """
-        try:
-            self.hand_off(result)
-        except messaging.MessagingException as exc:
-            LOG.error('hand-off of %d action events failed: %s',
-                      len(result[0]), exc)
+        """See :meth:`vitrage.graph.scenarios.Scenarios.sync`."""
+        return self.scenarios.sync()
 
     def hand_off(self, result: tuple[list, list] | None
                  ) -> handoff_mod.SeqRange | None:
@@ -702,8 +609,8 @@ class GraphService:
                     self.recovery.take_snapshot()
             tasks.append((snapshot_policy, (), {}))
 
-        if self.template_sync is not None and \
-                self.template_sync.store is not None:
+        sync = self.scenarios.template_sync
+        if sync is not None and sync.store is not None:
             @periodics.periodic(
                 spacing=conf.evaluator.templates_poll_interval,
                 run_immediately=True)
