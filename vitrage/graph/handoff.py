@@ -30,7 +30,6 @@ import bisect
 import datetime
 import threading
 import time
-import uuid
 
 from oslo_config import cfg
 from oslo_db import exception as db_exc
@@ -39,7 +38,6 @@ import oslo_messaging as messaging
 import sqlalchemy as sa
 
 from vitrage.common.bus import ConfirmedSender
-from vitrage.common.bus import PUBLISHER_ID  # noqa: F401
 from vitrage.common.constants import AlarmState
 from vitrage.common.constants import Category
 from vitrage.common.constants import EdgeLabel
@@ -114,17 +112,6 @@ class Handoff:
         if not records:
             return None
         return records[0]['seq'], records[-1]['seq']
-
-    def barrier(self) -> str:
-        """Send a barrier; the persistor records it once everything sent
-        before it is committed.
-
-        :returns: the barrier id to look for in the ``barriers`` table.
-        """
-        barrier_id = str(uuid.uuid4())
-        self.sender.send(batch.BARRIER,
-                         {'term': self.term, 'barrier_id': barrier_id})
-        return barrier_id
 
 
 class Durability:

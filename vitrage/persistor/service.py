@@ -32,8 +32,6 @@ from vitrage.storage import purge
 
 LOG = log.getLogger(__name__)
 
-PUBLISHER_ID = 'vitrage.graph'
-
 
 def make_listener(conf: cfg.ConfigOpts, transport,
                   endpoint: endpoint_mod.PersistorEndpoint
